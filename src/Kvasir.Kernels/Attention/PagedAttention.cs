@@ -1,0 +1,267 @@
+using Kvasir.Kernels.Quant;
+
+namespace Kvasir.Kernels.Attention;
+
+/// <summary>
+/// Attention of one query token over a sequence whose keys and values live in non-contiguous KV blocks
+/// (vLLM's PagedAttention, CPU edition). See <see cref="KvLayerView"/> for the memory layout.
+/// </summary>
+/// <remarks>
+/// <para>Two passes per KV head, with the scores in the caller's scratch: (1) scores <c>q_h · k_j · scale</c>
+/// for every query head h of the group, reading each key once for the whole group (F16 keys are widened
+/// once into a stack buffer); softmax of each row; (2) <c>out_h = Σ_j p_hj · v_j</c>, reading each value
+/// once for the group. Grouped-query attention: query head h uses KV head <c>h / (nHeads / NumKvHeads)</c>.</para>
+/// <para>Nothing is allocated; the only per-call stack use is two HeadDim-float buffers.</para>
+/// </remarks>
+public static unsafe class PagedAttention
+{
+    /// <summary>Largest head size supported (it bounds the stack buffers).</summary>
+    public const int MaxHeadDim = 1024;
+
+    /// <summary>Stores one token's keys and values into <paramref name="slot"/> (converted to the cache's element type).</summary>
+    /// <param name="layer">The layer's KV regions.</param>
+    /// <param name="slot"><c>blockId · BlockSize + offsetInBlock</c>.</param>
+    /// <param name="k">[NumKvHeads · HeadDim] keys, after RoPE.</param>
+    /// <param name="v">[NumKvHeads · HeadDim] values.</param>
+    /// <exception cref="ArgumentException">The slot is outside the arena, or a span is too short.</exception>
+    public static void WriteKv(in KvLayerView layer, int slot, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
+    {
+        if ((uint)slot >= layer.NumSlots)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The arena has {layer.NumSlots} slots.");
+        }
+
+        int width = layer.NumKvHeads * layer.HeadDim;
+        if (k.Length < width || v.Length < width)
+        {
+            throw new ArgumentException($"k and v must hold NumKvHeads · HeadDim = {width} floats (got {k.Length} and {v.Length}).", k.Length < width ? nameof(k) : nameof(v));
+        }
+
+        int blockId = slot / layer.BlockSize;
+        int offset = slot % layer.BlockSize;
+        int hd = layer.HeadDim;
+        int rowBytes = hd * layer.ElementBytes;
+        for (int h = 0; h < layer.NumKvHeads; h++)
+        {
+            var kDst = new Span<byte>(layer.HeadTile(layer.K, blockId, h) + ((long)offset * rowBytes), rowBytes);
+            var vDst = new Span<byte>(layer.HeadTile(layer.V, blockId, h) + ((long)offset * rowBytes), rowBytes);
+            StoreRow(layer.DataType, k.Slice(h * hd, hd), kDst);
+            StoreRow(layer.DataType, v.Slice(h * hd, hd), vDst);
+        }
+    }
+
+    /// <summary>
+    /// <c>output_h = softmax(q_h · Kᵀ · scale) · V</c> over the sequence's first <paramref name="kvLen"/> tokens.
+    /// </summary>
+    /// <param name="layer">The layer's KV regions.</param>
+    /// <param name="q">[nHeads · HeadDim] queries of one token (after RoPE).</param>
+    /// <param name="nHeads">Query heads, a multiple of <see cref="KvLayerView.NumKvHeads"/>.</param>
+    /// <param name="blockTable">The sequence's block ids: token j is in block blockTable[j / BlockSize].</param>
+    /// <param name="kvLen">Tokens to attend to (0 gives a zero output).</param>
+    /// <param name="scale">Score scale, usually 1 / sqrt(HeadDim).</param>
+    /// <param name="output">[nHeads · HeadDim] result.</param>
+    /// <param name="scratch">At least kvLen · (nHeads / NumKvHeads) floats for the scores.</param>
+    /// <exception cref="ArgumentException">A size does not fit, or a block id is outside the arena.</exception>
+    public static void Attend(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen, float scale,
+        Span<float> output, Span<float> scratch) =>
+        Attend(layer, q, nHeads, blockTable, kvLen, scale, output, scratch, Simd.Best);
+
+    /// <summary>
+    /// Scalar reference of <see cref="Attend(in KvLayerView, ReadOnlySpan{float}, int, ReadOnlySpan{int}, int, float, Span{float}, Span{float})"/>:
+    /// per query head, one token at a time, plain loops (the test oracle and the portable fallback).
+    /// </summary>
+    /// <param name="layer">The layer's KV regions.</param>
+    /// <param name="q">[nHeads · HeadDim] queries.</param>
+    /// <param name="nHeads">Query heads.</param>
+    /// <param name="blockTable">The sequence's block ids.</param>
+    /// <param name="kvLen">Tokens to attend to.</param>
+    /// <param name="scale">Score scale.</param>
+    /// <param name="output">[nHeads · HeadDim] result.</param>
+    /// <param name="scratch">At least kvLen · (nHeads / NumKvHeads) floats.</param>
+    public static void AttendReference(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen, float scale,
+        Span<float> output, Span<float> scratch)
+    {
+        Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
+        int hd = layer.HeadDim;
+        int group = nHeads / layer.NumKvHeads;
+        var scores = scratch[..kvLen];
+        for (int h = 0; h < nHeads; h++)
+        {
+            int kvHead = h / group;
+            var qh = q.Slice(h * hd, hd);
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < kvLen; j++)
+            {
+                float dot = 0;
+                for (int d = 0; d < hd; d++)
+                {
+                    dot += qh[d] * ReadElement(layer, layer.K, blockTable, j, kvHead, d);
+                }
+
+                scores[j] = dot * scale;
+                max = MathF.Max(max, scores[j]);
+            }
+
+            float sum = 0;
+            for (int j = 0; j < kvLen; j++)
+            {
+                scores[j] = MathF.Exp(scores[j] - max);
+                sum += scores[j];
+            }
+
+            var oh = output.Slice(h * hd, hd);
+            for (int d = 0; d < hd; d++)
+            {
+                float acc = 0;
+                for (int j = 0; j < kvLen; j++)
+                {
+                    acc += scores[j] / sum * ReadElement(layer, layer.V, blockTable, j, kvHead, d);
+                }
+
+                oh[d] = acc;
+            }
+        }
+    }
+
+    internal static void Attend(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen, float scale,
+        Span<float> output, Span<float> scratch, SimdWidth width)
+    {
+        Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
+        int hd = layer.HeadDim;
+        int group = nHeads / layer.NumKvHeads;
+        int rowBytes = hd * layer.ElementBytes;
+        bool f16 = layer.DataType == KvDataType.F16;
+        Span<float> widened = stackalloc float[f16 ? hd : 0]; // one F16 row widened to float
+        for (int g = 0; g < layer.NumKvHeads; g++)
+        {
+            var qGroup = q.Slice(g * group * hd, group * hd);          // [group, hd]
+            var outGroup = output.Slice(g * group * hd, group * hd);   // [group, hd]
+            var scores = scratch[..(group * kvLen)];                    // [group, kvLen]
+
+            // Pass 1: scores, one key row read for the whole group.
+            for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+            {
+                byte* tile = layer.HeadTile(layer.K, blockTable[j0 / layer.BlockSize], g);
+                int count = Math.Min(layer.BlockSize, kvLen - j0);
+                for (int o = 0; o < count; o++)
+                {
+                    var key = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
+                    for (int h = 0; h < group; h++)
+                    {
+                        scores[(h * kvLen) + j0 + o] = Ops.Dot(qGroup.Slice(h * hd, hd), key, width) * scale;
+                    }
+                }
+            }
+
+            for (int h = 0; h < group; h++)
+            {
+                Ops.Softmax(scores.Slice(h * kvLen, kvLen), width);
+            }
+
+            // Pass 2: weighted sum of values, one value row read for the whole group.
+            outGroup.Clear();
+            for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+            {
+                byte* tile = layer.HeadTile(layer.V, blockTable[j0 / layer.BlockSize], g);
+                int count = Math.Min(layer.BlockSize, kvLen - j0);
+                for (int o = 0; o < count; o++)
+                {
+                    var value = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
+                    for (int h = 0; h < group; h++)
+                    {
+                        Ops.MulAdd(scores[(h * kvLen) + j0 + o], value, outGroup.Slice(h * hd, hd), width);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Validate(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen,
+        Span<float> output, Span<float> scratch)
+    {
+        if (layer.K == null || layer.V == null)
+        {
+            throw new ArgumentException("The layer view is empty (default).", nameof(layer));
+        }
+
+        if (layer.HeadDim > MaxHeadDim)
+        {
+            throw new ArgumentException($"HeadDim {layer.HeadDim} exceeds the supported maximum {MaxHeadDim}.", nameof(layer));
+        }
+
+        if (nHeads <= 0 || nHeads % layer.NumKvHeads != 0)
+        {
+            throw new ArgumentException($"nHeads ({nHeads}) must be a positive multiple of NumKvHeads ({layer.NumKvHeads}).", nameof(nHeads));
+        }
+
+        long width = (long)nHeads * layer.HeadDim;
+        if (q.Length < width)
+        {
+            throw new ArgumentException($"q must hold nHeads · HeadDim = {width} floats, not {q.Length}.", nameof(q));
+        }
+
+        if (output.Length < width)
+        {
+            throw new ArgumentException($"output must hold nHeads · HeadDim = {width} floats, not {output.Length}.", nameof(output));
+        }
+
+        if (kvLen < 0 || kvLen > (long)blockTable.Length * layer.BlockSize)
+        {
+            throw new ArgumentException(
+                $"kvLen {kvLen} does not fit the block table ({blockTable.Length} blocks of {layer.BlockSize} tokens).", nameof(kvLen));
+        }
+
+        long need = (long)kvLen * (nHeads / layer.NumKvHeads);
+        if (scratch.Length < need)
+        {
+            throw new ArgumentException($"scratch must hold kvLen · (nHeads / NumKvHeads) = {need} floats, not {scratch.Length}.", nameof(scratch));
+        }
+
+        int usedBlocks = (kvLen + layer.BlockSize - 1) / layer.BlockSize;
+        for (int i = 0; i < usedBlocks; i++)
+        {
+            if ((uint)blockTable[i] >= (uint)layer.NumBlocks)
+            {
+                throw new ArgumentException($"blockTable[{i}] = {blockTable[i]} is outside the arena's {layer.NumBlocks} blocks.", nameof(blockTable));
+            }
+        }
+    }
+
+    /// <summary>A K or V row as floats: in place for F32, widened into <paramref name="buffer"/> for F16.</summary>
+    private static ReadOnlySpan<float> Row(byte* row, int headDim, bool f16, Span<float> buffer, SimdWidth width)
+    {
+        if (!f16)
+        {
+            return new ReadOnlySpan<float>(row, headDim);
+        }
+
+        RowF16.Dequantize(new ReadOnlySpan<byte>(row, headDim * sizeof(ushort)), buffer, width);
+        return buffer;
+    }
+
+    private static void StoreRow(KvDataType type, ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        if (type == KvDataType.F16)
+        {
+            RowF16.Quantize(src, dst, Simd.Best);
+        }
+        else
+        {
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(src).CopyTo(dst);
+        }
+    }
+
+    /// <summary>One element of token <paramref name="j"/> (reference path).</summary>
+    private static float ReadElement(in KvLayerView layer, byte* basePtr, ReadOnlySpan<int> blockTable, int j, int kvHead, int d)
+    {
+        byte* tile = layer.HeadTile(basePtr, blockTable[j / layer.BlockSize], kvHead);
+        long index = ((long)(j % layer.BlockSize) * layer.HeadDim) + d;
+        return layer.DataType == KvDataType.F16
+            ? (float)((Half*)tile)[index]
+            : ((float*)tile)[index];
+    }
+}

@@ -1,0 +1,193 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// ggml <c>block_q4_0</c>: 32 elements in 18 bytes, <c>value = (q - 8) * d</c> with 4-bit q.
+/// <code>
+/// offset  0: d   fp16 scale
+/// offset  2: qs  uint8[16]: element j      = (qs[j] &amp; 0x0F) - 8   (j = 0..15)
+///                           element j + 16 = (qs[j] >> 4)   - 8
+/// </code>
+/// Quantizing follows ggml's reference: <c>d = m / -8</c> where m is the element of largest magnitude
+/// (with its sign), <c>q = min(15, trunc(x / d + 8.5))</c>.
+/// </summary>
+internal static class BlockQ4_0
+{
+    /// <summary>Elements per block.</summary>
+    public const int BlockSize = 32;
+
+    /// <summary>Bytes per block.</summary>
+    public const int BlockBytes = 18;
+
+    /// <summary>Scalar reference.</summary>
+    public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            var block = src.Slice(b * BlockBytes, BlockBytes);
+            float d = QuantSimd.ReadHalf(block, 0);
+            var y = dst.Slice(b * BlockSize, BlockSize);
+            for (int j = 0; j < 16; j++)
+            {
+                y[j] = ((block[2 + j] & 0x0F) - 8) * d;
+                y[j + 16] = ((block[2 + j] >> 4) - 8) * d;
+            }
+        }
+    }
+
+    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            DequantizeReference(src, dst);
+            return;
+        }
+
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            QuantSimd.Store32(Unpack(ref block), QuantSimd.ReadHalf(ref block), ref Unsafe.Add(ref d, b * BlockSize));
+        }
+    }
+
+    /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
+    public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        Span<float> y = stackalloc float[BlockSize];
+        float sum = 0;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            DequantizeReference(row.Slice(b * BlockBytes, BlockBytes), y);
+            for (int j = 0; j < BlockSize; j++)
+            {
+                sum += y[j] * x[(b * BlockSize) + j];
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Dot product on Vector256 when allowed, else the reference.</summary>
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            return DotReference(row, x);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            var partial = QuantSimd.Dot32(Unpack(ref block), ref Unsafe.Add(ref xr, b * BlockSize));
+            acc = Simd.MulAdd(partial, Vector256.Create(QuantSimd.ReadHalf(ref block)), acc);
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>ggml's reference quantizer (<c>quantize_row_q4_0_ref</c>).</summary>
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        for (int b = 0; b < src.Length / BlockSize; b++)
+        {
+            var x = src.Slice(b * BlockSize, BlockSize);
+            var block = dst.Slice(b * BlockBytes, BlockBytes);
+            float amax = 0;
+            float max = 0;
+            foreach (float v in x)
+            {
+                if (amax < MathF.Abs(v))
+                {
+                    amax = MathF.Abs(v);
+                    max = v;
+                }
+            }
+
+            float d = max / -8;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            QuantSimd.WriteHalf(block, 0, d);
+            for (int j = 0; j < 16; j++)
+            {
+                int q0 = Math.Min(15, (int)((x[j] * id) + 8.5f));
+                int q1 = Math.Min(15, (int)((x[j + 16] * id) + 8.5f));
+                block[2 + j] = (byte)(q0 | (q1 << 4));
+            }
+        }
+    }
+
+    /// <summary>The block's 32 signed values q - 8 in element order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Unpack(ref byte block) =>
+        (QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2))) - Vector256.Create((byte)8)).AsSByte();
+
+    /// <summary>
+    /// Scalar reference of the integer dot product with activations quantized to Q8_0 (llama.cpp's
+    /// vec_dot_q4_0_q8_0): per block <c>d_w · d_a · Σ q_w·q_a</c>, the inner sum exact in int32.
+    /// </summary>
+    /// <param name="row"><paramref name="blocks"/> blocks of weights.</param>
+    /// <param name="activations">The same number of <see cref="BlockQ8_0"/> blocks.</param>
+    /// <param name="blocks">Blocks to multiply.</param>
+    public static float DotQ8_0Reference(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    {
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
+        float sum = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            var block = row.Slice(b * BlockBytes, BlockBytes);
+            var a = activations.Slice(b * BlockQ8_0.BlockBytes, BlockQ8_0.BlockBytes);
+            UnpackReference(block, q);
+            int isum = 0;
+            for (int j = 0; j < BlockSize; j++)
+            {
+                isum += q[j] * (sbyte)a[2 + j];
+            }
+
+            sum += QuantSimd.ReadHalf(block, 0) * QuantSimd.ReadHalf(a, 0) * isum;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The integer dot product with Q8_0 activations on AVX2 (vpmaddubsw), else the reference.</summary>
+    public static float DotQ8_0(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Avx2.IsSupported)
+        {
+            return DotQ8_0Reference(row, activations, blocks);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref byte x = ref MemoryMarshal.GetReference(activations);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes);
+            var sums = QuantSimd.DotInt8(Unpack(ref block), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte());
+            float d = QuantSimd.ReadHalf(ref block) * QuantSimd.ReadHalf(ref a);
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d), acc);
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>The block's 32 signed values q - 8 (reference).</summary>
+    private static void UnpackReference(ReadOnlySpan<byte> block, Span<sbyte> q)
+    {
+        for (int j = 0; j < 16; j++)
+        {
+            q[j] = (sbyte)((block[2 + j] & 0x0F) - 8);
+            q[j + 16] = (sbyte)((block[2 + j] >> 4) - 8);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// ggml <c>block_q4_K</c>: a super-block of 256 elements in 144 bytes, as 8 sub-blocks of 32 elements
+/// with a 6-bit scale and a 6-bit min each: <c>value = d * sc[s] * q - dmin * m[s]</c>, 4-bit q.
+/// <code>
+/// offset  0: d       fp16 super-block scale of the scales
+/// offset  2: dmin    fp16 super-block scale of the mins
+/// offset  4: scales  uint8[12]: eight (sc, m) pairs of 6 bits, packed
+///            s &lt; 4:  sc = scales[s] &amp; 63               m = scales[s + 4] &amp; 63
+///            s ≥ 4:  sc = (scales[s + 4] &amp; 0x0F) | (scales[s - 4] >> 6) &lt;&lt; 4
+///                    m  = (scales[s + 4] >> 4)   | (scales[s]     >> 6) &lt;&lt; 4
+/// offset 16: qs      uint8[128], four chunks of 32 bytes; chunk c covers elements 64c .. 64c+63:
+///            element 64c + l      = qs[32c + l] &amp; 0x0F  (sub-block 2c)
+///            element 64c + 32 + l = qs[32c + l] >> 4    (sub-block 2c + 1)
+/// </code>
+/// Only dequantize and dot are provided: K-quant weights come from llama.cpp's quantizer.
+/// </summary>
+internal static class BlockQ4_K
+{
+    /// <summary>Elements per super-block.</summary>
+    public const int BlockSize = 256;
+
+    /// <summary>Bytes per super-block.</summary>
+    public const int BlockBytes = 144;
+
+    /// <summary>Unpacks the 6-bit scale and min of sub-block <paramref name="s"/> (0..7) from the 12 packed bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScaleMin(ref byte scales, int s, out int sc, out int m)
+    {
+        if (s < 4)
+        {
+            sc = Unsafe.Add(ref scales, s) & 63;
+            m = Unsafe.Add(ref scales, s + 4) & 63;
+        }
+        else
+        {
+            sc = (Unsafe.Add(ref scales, s + 4) & 0x0F) | ((Unsafe.Add(ref scales, s - 4) >> 6) << 4);
+            m = (Unsafe.Add(ref scales, s + 4) >> 4) | ((Unsafe.Add(ref scales, s) >> 6) << 4);
+        }
+    }
+
+    /// <summary>Scalar reference.</summary>
+    public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            var block = src.Slice(b * BlockBytes, BlockBytes);
+            float d = QuantSimd.ReadHalf(block, 0);
+            float dmin = QuantSimd.ReadHalf(block, 2);
+            ref byte scales = ref MemoryMarshal.GetReference(block[4..]);
+            var y = dst.Slice(b * BlockSize, BlockSize);
+            for (int c = 0; c < 4; c++)
+            {
+                ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
+                ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
+                float d0 = d * sc0;
+                float min0 = dmin * m0;
+                float d1 = d * sc1;
+                float min1 = dmin * m1;
+                for (int l = 0; l < 32; l++)
+                {
+                    int q = block[16 + (32 * c) + l];
+                    y[(64 * c) + l] = (d0 * (q & 0x0F)) - min0;
+                    y[(64 * c) + 32 + l] = (d1 * (q >> 4)) - min1;
+                }
+            }
+        }
+    }
+
+    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            DequantizeReference(src, dst);
+            return;
+        }
+
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float y = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            ref float yb = ref Unsafe.Add(ref y, b * BlockSize);
+            float d = QuantSimd.ReadHalf(ref block);
+            float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
+            ref byte scales = ref Unsafe.Add(ref block, 4);
+            for (int c = 0; c < 4; c++)
+            {
+                ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
+                ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
+                var packed = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16 + (32 * c)));
+                var low = (packed & Vector256.Create((byte)0x0F)).AsSByte();
+                var high = (packed >>> 4).AsSByte();
+                QuantSimd.Store32(low, d * sc0, -(dmin * m0), ref Unsafe.Add(ref yb, 64 * c));
+                QuantSimd.Store32(high, d * sc1, -(dmin * m1), ref Unsafe.Add(ref yb, (64 * c) + 32));
+            }
+        }
+    }
+
+    /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
+    public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        Span<float> y = stackalloc float[BlockSize];
+        float sum = 0;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            DequantizeReference(row.Slice(b * BlockBytes, BlockBytes), y);
+            for (int j = 0; j < BlockSize; j++)
+            {
+                sum += y[j] * x[(b * BlockSize) + j];
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Dot product on Vector256 when allowed, else the reference: Σ_s d·sc·(q·x) − dmin·m·Σx.</summary>
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            return DotReference(row, x);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
+            float d = QuantSimd.ReadHalf(ref block);
+            float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
+            ref byte scales = ref Unsafe.Add(ref block, 4);
+            for (int c = 0; c < 4; c++)
+            {
+                ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
+                ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
+                var packed = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16 + (32 * c)));
+                ref float x0 = ref Unsafe.Add(ref xb, 64 * c);
+                ref float x1 = ref Unsafe.Add(ref xb, (64 * c) + 32);
+                acc = Simd.MulAdd(QuantSimd.Dot32((packed & Vector256.Create((byte)0x0F)).AsSByte(), ref x0), Vector256.Create(d * sc0), acc);
+                acc = Simd.MulAdd(QuantSimd.Sum32(ref x0), Vector256.Create(-(dmin * m0)), acc);
+                acc = Simd.MulAdd(QuantSimd.Dot32((packed >>> 4).AsSByte(), ref x1), Vector256.Create(d * sc1), acc);
+                acc = Simd.MulAdd(QuantSimd.Sum32(ref x1), Vector256.Create(-(dmin * m1)), acc);
+            }
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// Scalar reference of the integer dot product with Q8_K activations (llama.cpp's vec_dot_q4_K_q8_K):
+    /// per super-block <c>d_w·d_a·Σ_s sc_s·Σ q_w·q_a − dmin·d_a·Σ_s m_s·Σ q_a</c>, the sums exact in int32.
+    /// </summary>
+    /// <param name="row">Super-blocks of weights.</param>
+    /// <param name="activations">The same number of <see cref="BlockQ8_K"/> blocks.</param>
+    /// <param name="blocks">Super-blocks to multiply.</param>
+    public static float DotQ8_KReference(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    {
+        float sum = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            var block = row.Slice(b * BlockBytes, BlockBytes);
+            var a = activations.Slice(b * BlockQ8_K.BlockBytes, BlockQ8_K.BlockBytes);
+            float da = MemoryMarshal.Read<float>(a);
+            ref byte scales = ref MemoryMarshal.GetReference(block[4..]);
+            int sumi = 0;
+            int summ = 0;
+            for (int s = 0; s < 8; s++)
+            {
+                ScaleMin(ref scales, s, out int sc, out int m);
+                int isum = 0;
+                int asum = 0;
+                for (int l = 0; l < 32; l++)
+                {
+                    int i = (32 * s) + l;
+                    int packed = block[16 + (32 * (s / 2)) + l];
+                    int q = s % 2 == 0 ? packed & 0x0F : packed >> 4;
+                    isum += q * (sbyte)a[4 + i];
+                    asum += (sbyte)a[4 + i];
+                }
+
+                sumi += sc * isum;
+                summ += m * asum;
+            }
+
+            sum += (QuantSimd.ReadHalf(block, 0) * da * sumi) - (QuantSimd.ReadHalf(block, 2) * da * summ);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The integer dot product with Q8_K activations on AVX2, else the reference.</summary>
+    public static float DotQ8_K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Avx2.IsSupported)
+        {
+            return DotQ8_KReference(row, activations, blocks);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref byte x = ref MemoryMarshal.GetReference(activations);
+        var acc = Vector256<float>.Zero;
+        float mins = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
+            ref short bsums = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260));
+            ref byte scales = ref Unsafe.Add(ref block, 4);
+            float da = Unsafe.ReadUnaligned<float>(ref a);
+            var sumi = Vector256<int>.Zero;
+            int summ = 0;
+            for (int c = 0; c < 4; c++)
+            {
+                ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
+                ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
+                var packed = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16 + (32 * c)));
+                var a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (64 * c))).AsSByte();
+                var a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 36 + (64 * c))).AsSByte();
+                sumi += QuantSimd.DotUInt8Scaled(packed & Vector256.Create((byte)0x0F), a0, Vector256.Create((short)sc0));
+                sumi += QuantSimd.DotUInt8Scaled(packed >>> 4, a1, Vector256.Create((short)sc1));
+                summ += (m0 * (Unsafe.Add(ref bsums, 4 * c) + Unsafe.Add(ref bsums, (4 * c) + 1)))
+                    + (m1 * (Unsafe.Add(ref bsums, (4 * c) + 2) + Unsafe.Add(ref bsums, (4 * c) + 3)));
+            }
+
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * da), acc);
+            mins += QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da * summ;
+        }
+
+        return Vector256.Sum(acc) - mins;
+    }
+}

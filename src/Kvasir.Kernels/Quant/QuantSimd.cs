@@ -1,0 +1,171 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// Building blocks shared by the block formats' Vector256 paths: reading fp16 scales, splitting nibbles,
+/// and turning 32 small integers into floats to dot with activations or to store.
+/// </summary>
+internal static class QuantSimd
+{
+    /// <summary>
+    /// <c>HighBit16[b]</c> spreads the 8 bits of <c>b</c> over 8 bytes: byte k is 0x10 when bit k is set.
+    /// Four lookups turn Q5's 32 high bits into the 32 bytes to OR onto the nibbles.
+    /// </summary>
+    private static readonly ulong[] HighBit16 = BuildHighBitTable();
+
+    /// <summary>2^112: rebiases a half's exponent (bias 15) to a float's (bias 127).</summary>
+    private const float TwoPow112 = 5.192296858534828e33f;
+
+    /// <summary>
+    /// Reads a little-endian IEEE half and widens it to float, exactly (the block scales of the hot loops).
+    /// For finite values the exponent and mantissa are shifted into a float and scaled by 2^112, which
+    /// also handles zero and subnormals, without the branches of the <see cref="Half"/> conversion
+    /// (about 8 instructions instead of 20 in the Tier-1 code of BlockQ4_0.Dot; not measured separately).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ReadHalf(ref byte p)
+    {
+        uint h = Unsafe.ReadUnaligned<ushort>(ref p);
+        uint magnitude = (h & 0x7FFF) << 13;
+        uint bits = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(magnitude) * TwoPow112);
+        if (magnitude >= 0x7C00u << 13)
+        {
+            bits = magnitude | 0x7F800000; // infinity or NaN
+        }
+
+        return BitConverter.UInt32BitsToSingle(bits | ((h & 0x8000) << 16));
+    }
+
+    /// <summary>Reads a little-endian IEEE half at <paramref name="offset"/> of <paramref name="bytes"/> (the reference paths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ReadHalf(ReadOnlySpan<byte> bytes, int offset) =>
+        (float)BitConverter.UInt16BitsToHalf(MemoryMarshal.Read<ushort>(bytes[offset..]));
+
+    /// <summary>Writes <paramref name="value"/> as a little-endian IEEE half (round to nearest even).</summary>
+    public static void WriteHalf(Span<byte> bytes, int offset, float value) =>
+        MemoryMarshal.Write(bytes[offset..], BitConverter.HalfToUInt16Bits((Half)value));
+
+    /// <summary>16 bytes of packed nibbles → 32 values: the 16 low nibbles, then the 16 high nibbles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> SplitNibbles(Vector128<byte> packed) =>
+        Vector256.Create(packed & Vector128.Create((byte)0x0F), packed >>> 4);
+
+    /// <summary>The 32 high bits of a Q5 block as 32 bytes of 0x10 or 0 (bit k → byte k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HighBits(uint qh)
+    {
+        ulong[] table = HighBit16;
+        return Vector256.Create(table[qh & 0xFF], table[(qh >> 8) & 0xFF], table[(qh >> 16) & 0xFF], table[qh >> 24]).AsByte();
+    }
+
+    /// <summary>
+    /// Multiplies 32 int8 values by 32 floats and returns the products of elements 0..15 in
+    /// <paramref name="low"/> and of 16..31 in <paramref name="high"/>, each as 8 partial sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot32(Vector256<sbyte> q, ref float x, out Vector256<float> low, out Vector256<float> high)
+    {
+        Vector256<short> q0 = Vector256.WidenLower(q);
+        Vector256<short> q1 = Vector256.WidenUpper(q);
+        Vector256<float> f0 = Vector256.ConvertToSingle(Vector256.WidenLower(q0));
+        Vector256<float> f1 = Vector256.ConvertToSingle(Vector256.WidenUpper(q0));
+        Vector256<float> f2 = Vector256.ConvertToSingle(Vector256.WidenLower(q1));
+        Vector256<float> f3 = Vector256.ConvertToSingle(Vector256.WidenUpper(q1));
+        low = Simd.MulAdd(f1, Vector256.LoadUnsafe(ref x, 8), f0 * Vector256.LoadUnsafe(ref x));
+        high = Simd.MulAdd(f3, Vector256.LoadUnsafe(ref x, 24), f2 * Vector256.LoadUnsafe(ref x, 16));
+    }
+
+    /// <summary>Σ q[i]·x[i] over 32 elements, as 8 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Dot32(Vector256<sbyte> q, ref float x)
+    {
+        Dot32(q, ref x, out var low, out var high);
+        return low + high;
+    }
+
+    /// <summary>Σ x[i] over 32 floats, as 8 partial sums (the "min" term of affine blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sum32(ref float x) =>
+        (Vector256.LoadUnsafe(ref x) + Vector256.LoadUnsafe(ref x, 8)) +
+        (Vector256.LoadUnsafe(ref x, 16) + Vector256.LoadUnsafe(ref x, 24));
+
+    /// <summary>Stores <c>q[i] * scale</c> for 32 elements (same rounding as the scalar reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store32(Vector256<sbyte> q, float scale, ref float dst)
+    {
+        Vector256<short> q0 = Vector256.WidenLower(q);
+        Vector256<short> q1 = Vector256.WidenUpper(q);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(q0)) * scale).StoreUnsafe(ref dst);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(q0)) * scale).StoreUnsafe(ref dst, 8);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(q1)) * scale).StoreUnsafe(ref dst, 16);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(q1)) * scale).StoreUnsafe(ref dst, 24);
+    }
+
+    /// <summary>
+    /// Stores <c>q[i] * scale + offset</c> for 32 elements, as a multiply then an add (never fused), so
+    /// that the result is bit-identical to the scalar reference.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store32(Vector256<sbyte> q, float scale, float offset, ref float dst)
+    {
+        Vector256<short> q0 = Vector256.WidenLower(q);
+        Vector256<short> q1 = Vector256.WidenUpper(q);
+        var vOffset = Vector256.Create(offset);
+        ((Vector256.ConvertToSingle(Vector256.WidenLower(q0)) * scale) + vOffset).StoreUnsafe(ref dst);
+        ((Vector256.ConvertToSingle(Vector256.WidenUpper(q0)) * scale) + vOffset).StoreUnsafe(ref dst, 8);
+        ((Vector256.ConvertToSingle(Vector256.WidenLower(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 16);
+        ((Vector256.ConvertToSingle(Vector256.WidenUpper(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 24);
+    }
+
+    /// <summary>Stores 16 int8 values (the low half of <paramref name="q"/>) times <paramref name="scale"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store16(Vector256<short> q, float scale, ref float dst)
+    {
+        (Vector256.ConvertToSingle(Vector256.WidenLower(q)) * scale).StoreUnsafe(ref dst);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(q)) * scale).StoreUnsafe(ref dst, 8);
+    }
+
+    /// <summary>
+    /// Σ w[i]·a[i] of 32 signed bytes as 8 int32 partial sums (AVX2; callers check <see cref="Avx2.IsSupported"/>).
+    /// vpmaddubsw multiplies unsigned by signed bytes, so the signs move onto the activations first
+    /// (|w| · sign(w)·a); with |a| ≤ 127 no int16 pair sum saturates, even for w = -128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotInt8(Vector256<sbyte> w, Vector256<sbyte> a)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(Avx2.Sign(w, w).AsByte(), Avx2.Sign(a, w));
+        return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
+    }
+
+    /// <summary>
+    /// Σ u[i]·a[i]·scale per 16-bit pair: vpmaddubsw of 32 unsigned weights (≤ 63) with 32 signed
+    /// activations, then vpmaddwd with per-pair int16 scales. Returns 8 int32 partial sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotUInt8Scaled(Vector256<byte> u, Vector256<sbyte> a, Vector256<short> scales) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, a), scales);
+
+    private static ulong[] BuildHighBitTable()
+    {
+        var table = new ulong[256];
+        for (int b = 0; b < 256; b++)
+        {
+            ulong v = 0;
+            for (int k = 0; k < 8; k++)
+            {
+                if ((b & (1 << k)) != 0)
+                {
+                    v |= 0x10UL << (8 * k);
+                }
+            }
+
+            table[b] = v;
+        }
+
+        return table;
+    }
+}

@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// ggml type F16: IEEE 754 binary16, little-endian, 2 bytes per element, no blocks. Also the element type
+/// of an F16 KV cache and of every block scale in the quant formats.
+/// </summary>
+/// <remarks>
+/// .NET exposes no F16C conversion instruction, so the vector paths convert with integer arithmetic:
+/// half → float shifts the exponent and mantissa into place and multiplies by 2^112 (exact, including
+/// subnormals); float → half rounds to nearest even (the F. Giesen method). Both are bit-exact with
+/// <see cref="Half"/>'s conversions for every non-NaN value; NaN stays NaN.
+/// </remarks>
+internal static class RowF16
+{
+    private const uint TwoPow112Bits = 0x77800000;
+
+    /// <summary>Scalar reference: widens each half to float.</summary>
+    public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        var halves = MemoryMarshal.Cast<byte, Half>(src);
+        for (int i = 0; i < dst.Length; i++)
+        {
+            dst[i] = (float)halves[i];
+        }
+    }
+
+    /// <summary>Widens halves to floats on the widest allowed vectors.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+    {
+        int n = dst.Length;
+        ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(src));
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        int i = 0;
+        if (width >= SimdWidth.V256 && Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var h = Vector256.LoadUnsafe(ref s, (nuint)i);
+                ToSingle(Vector256.WidenLower(h)).StoreUnsafe(ref d, (nuint)i);
+                ToSingle(Vector256.WidenUpper(h)).StoreUnsafe(ref d, (nuint)(i + 8));
+            }
+        }
+
+        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var h = Vector128.LoadUnsafe(ref s, (nuint)i);
+                ToSingle(Vector128.WidenLower(h)).StoreUnsafe(ref d, (nuint)i);
+                ToSingle(Vector128.WidenUpper(h)).StoreUnsafe(ref d, (nuint)(i + 4));
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref d, i) = (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref s, i));
+        }
+    }
+
+    /// <summary>Scalar reference: rounds each float to the nearest half (ties to even).</summary>
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        var halves = MemoryMarshal.Cast<byte, ushort>(dst);
+        for (int i = 0; i < src.Length; i++)
+        {
+            halves[i] = BitConverter.HalfToUInt16Bits((Half)src[i]);
+        }
+    }
+
+    /// <summary>Rounds floats to halves on the widest allowed vectors (bit-exact with the reference).</summary>
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, SimdWidth width)
+    {
+        int n = src.Length;
+        ref float s = ref MemoryMarshal.GetReference(src);
+        ref ushort d = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(dst));
+        int i = 0;
+        if (width >= SimdWidth.V256 && Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var lo = FromSingle(Vector256.LoadUnsafe(ref s, (nuint)i));
+                var hi = FromSingle(Vector256.LoadUnsafe(ref s, (nuint)(i + 8)));
+                Vector256.Narrow(lo, hi).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+
+        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var lo = FromSingle(Vector128.LoadUnsafe(ref s, (nuint)i));
+                var hi = FromSingle(Vector128.LoadUnsafe(ref s, (nuint)(i + 4)));
+                Vector128.Narrow(lo, hi).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref d, i) = BitConverter.HalfToUInt16Bits((Half)Unsafe.Add(ref s, i));
+        }
+    }
+
+    /// <summary>Scalar reference dot product.</summary>
+    public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        var halves = MemoryMarshal.Cast<byte, Half>(row);
+        float sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            sum += (float)halves[i] * x[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>Dot product, converting halves on the fly on the widest allowed vectors.</summary>
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
+    {
+        int n = x.Length;
+        ref ushort w = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(row));
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        float sum = 0;
+        if (width >= SimdWidth.V256 && Vector256.IsHardwareAccelerated && n >= 16)
+        {
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = Vector256<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var h = Vector256.LoadUnsafe(ref w, (nuint)i);
+                acc0 = Simd.MulAdd(ToSingle(Vector256.WidenLower(h)), Vector256.LoadUnsafe(ref xr, (nuint)i), acc0);
+                acc1 = Simd.MulAdd(ToSingle(Vector256.WidenUpper(h)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), acc1);
+            }
+
+            sum += Vector256.Sum(acc0 + acc1);
+        }
+
+        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && n - i >= 8)
+        {
+            var acc0 = Vector128<float>.Zero;
+            var acc1 = Vector128<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var h = Vector128.LoadUnsafe(ref w, (nuint)i);
+                acc0 = Simd.MulAdd(ToSingle(Vector128.WidenLower(h)), Vector128.LoadUnsafe(ref xr, (nuint)i), acc0);
+                acc1 = Simd.MulAdd(ToSingle(Vector128.WidenUpper(h)), Vector128.LoadUnsafe(ref xr, (nuint)(i + 4)), acc1);
+            }
+
+            sum += Vector128.Sum(acc0 + acc1);
+        }
+
+        for (; i < n; i++)
+        {
+            sum += (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref w, i)) * Unsafe.Add(ref xr, i);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Widens 8 halves (the low 16 bits of each lane) to floats, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ToSingle(Vector256<uint> half)
+    {
+        var sign = (half & Vector256.Create(0x8000u)) << 16;
+        var magnitude = half & Vector256.Create(0x7FFFu);
+        var shifted = magnitude << 13;
+        var finite = (shifted.AsSingle() * Vector256.Create(BitConverter.UInt32BitsToSingle(TwoPow112Bits))).AsUInt32();
+        var infOrNan = shifted | Vector256.Create(0x7F800000u);
+        var isInfOrNan = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x7BFF)).AsUInt32();
+        return (Vector256.ConditionalSelect(isInfOrNan, infOrNan, finite) | sign).AsSingle();
+    }
+
+    /// <summary>Widens 4 halves (the low 16 bits of each lane) to floats, exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ToSingle(Vector128<uint> half)
+    {
+        var sign = (half & Vector128.Create(0x8000u)) << 16;
+        var magnitude = half & Vector128.Create(0x7FFFu);
+        var shifted = magnitude << 13;
+        var finite = (shifted.AsSingle() * Vector128.Create(BitConverter.UInt32BitsToSingle(TwoPow112Bits))).AsUInt32();
+        var infOrNan = shifted | Vector128.Create(0x7F800000u);
+        var isInfOrNan = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x7BFF)).AsUInt32();
+        return (Vector128.ConditionalSelect(isInfOrNan, infOrNan, finite) | sign).AsSingle();
+    }
+
+    /// <summary>Rounds 8 floats to halves (ties to even); the half bits are in the low 16 bits of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> FromSingle(Vector256<float> value)
+    {
+        var bits = value.AsUInt32();
+        var sign = bits & Vector256.Create(0x80000000u);
+        var magnitude = bits ^ sign;
+
+        // |x| ≥ 65536 (or Inf/NaN): infinity, or a quiet NaN.
+        var isLarge = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x477FFFFF)).AsUInt32();
+        var isNan = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x7F800000)).AsUInt32();
+        var large = Vector256.ConditionalSelect(isNan, Vector256.Create(0x7E00u), Vector256.Create(0x7C00u));
+
+        // |x| < 2^-14: a half subnormal. Adding 0.5f puts the half's subnormal unit at the float's last
+        // mantissa bit, so the float adder does the round-to-nearest-even.
+        var isSmall = Vector256.LessThan(magnitude.AsInt32(), Vector256.Create(0x38800000)).AsUInt32();
+        var small = (magnitude.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F000000u);
+
+        // Normal: rebias the exponent, add half an ulp minus one plus the odd bit (ties to even), shift.
+        var odd = (magnitude >> 13) & Vector256<uint>.One;
+        var normal = (magnitude + Vector256.Create(0xC8000FFFu) + odd) >> 13;
+
+        var result = Vector256.ConditionalSelect(isLarge, large, Vector256.ConditionalSelect(isSmall, small, normal));
+        return result | (sign >> 16);
+    }
+
+    /// <summary>Rounds 4 floats to halves (ties to even); the half bits are in the low 16 bits of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<uint> FromSingle(Vector128<float> value)
+    {
+        var bits = value.AsUInt32();
+        var sign = bits & Vector128.Create(0x80000000u);
+        var magnitude = bits ^ sign;
+        var isLarge = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x477FFFFF)).AsUInt32();
+        var isNan = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x7F800000)).AsUInt32();
+        var large = Vector128.ConditionalSelect(isNan, Vector128.Create(0x7E00u), Vector128.Create(0x7C00u));
+        var isSmall = Vector128.LessThan(magnitude.AsInt32(), Vector128.Create(0x38800000)).AsUInt32();
+        var small = (magnitude.AsSingle() + Vector128.Create(0.5f)).AsUInt32() - Vector128.Create(0x3F000000u);
+        var odd = (magnitude >> 13) & Vector128<uint>.One;
+        var normal = (magnitude + Vector128.Create(0xC8000FFFu) + odd) >> 13;
+        var result = Vector128.ConditionalSelect(isLarge, large, Vector128.ConditionalSelect(isSmall, small, normal));
+        return result | (sign >> 16);
+    }
+}

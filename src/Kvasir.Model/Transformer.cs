@@ -1,0 +1,268 @@
+using Kvasir.Kernels;
+using Kvasir.Kernels.Attention;
+using Kvasir.Kernels.Quant;
+
+namespace Kvasir.Model;
+
+/// <summary>
+/// The forward pass of the llama, qwen2 and qwen3 architectures over a flattened batch of tokens from
+/// several sequences, reading and writing a paged KV cache. One instance per engine thread: it owns its
+/// run state (activation buffers), which grows to the largest batch seen and is then reused.
+/// </summary>
+public sealed class Transformer
+{
+    private readonly ModelConfig _config;
+    private readonly ModelWeights _weights;
+    private readonly float[] _invFreq;  // [RopeDimensionCount / 2], linear scaling folded in
+    private readonly float _attentionScale;
+    private RunState _state;
+
+    /// <summary>Binds the forward pass to a model's weights.</summary>
+    public Transformer(ModelConfig config, ModelWeights weights)
+    {
+        _config = config;
+        _weights = weights;
+        _invFreq = Rope.InvFrequencies(config.RopeDimensionCount, config.RopeFreqBase, weights.RopeFreqFactors ?? []);
+        if (config.RopeFreqScale != 1f)
+        {
+            for (var i = 0; i < _invFreq.Length; i++)
+            {
+                _invFreq[i] *= config.RopeFreqScale;
+            }
+        }
+
+        _attentionScale = 1f / MathF.Sqrt(config.HeadDim);
+        _state = new RunState(config, 0, 0);
+    }
+
+    /// <summary>The model's hyper-parameters.</summary>
+    public ModelConfig Config => _config;
+
+    /// <summary>
+    /// Runs every token of <paramref name="batch"/> through the model: writes each token's K/V into its slot
+    /// of <paramref name="kvLayers"/> (one view per layer) and writes the logits of the requested positions
+    /// to <paramref name="logits"/> [NumLogits, VocabSize], in the order of <see cref="ForwardBatch.LogitIndices"/>.
+    /// </summary>
+    public void Forward(ForwardBatch batch, ReadOnlySpan<KvLayerView> kvLayers, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var c = _config;
+        var n = batch.NumTokens;
+        if (kvLayers.Length != c.BlockCount)
+        {
+            throw new ArgumentException($"Expected {c.BlockCount} KV layers, got {kvLayers.Length}.", nameof(kvLayers));
+        }
+
+        if (logits.Length < batch.NumLogits * c.VocabSize)
+        {
+            throw new ArgumentException($"The logits buffer holds {logits.Length} floats; {batch.NumLogits} × {c.VocabSize} are needed.", nameof(logits));
+        }
+
+        if (n == 0)
+        {
+            return;
+        }
+
+        var maxKvLen = 0;
+        for (var s = 0; s < batch.NumSeqs; s++)
+        {
+            maxKvLen = Math.Max(maxKvLen, batch.SeqKvLenBefore[s] + batch.SeqTokenStart[s + 1] - batch.SeqTokenStart[s]);
+        }
+
+        if (_state.TokenCapacity < n || _state.KvCapacity < maxKvLen)
+        {
+            _state = new RunState(c, Math.Max(n, _state.TokenCapacity), Math.Max(maxKvLen, _state.KvCapacity));
+        }
+
+        var st = _state;
+        var dim = c.EmbeddingLength;
+        var x = st.X.AsSpan(0, n * dim);
+        Embed(batch.TokenIds, x);
+
+        for (var l = 0; l < c.BlockCount; l++)
+        {
+            Attention(batch, _weights.Layers[l], kvLayers[l], n);
+            FeedForward(_weights.Layers[l], n);
+        }
+
+        // Final norm and output projection, only for the positions asked for.
+        var m = batch.NumLogits;
+        var xn = st.Xn.AsSpan(0, m * dim);
+        for (var i = 0; i < m; i++)
+        {
+            var t = batch.LogitIndices[i];
+            Ops.RmsNorm(x.Slice(t * dim, dim), _weights.OutputNorm, xn.Slice(i * dim, dim), c.RmsNormEps);
+        }
+
+        var output = _weights.Output;
+        MatMul.Compute(output.Type, output.Data, output.Rows, output.Columns, xn, logits[..(m * c.VocabSize)], m);
+    }
+
+    private void Embed(ReadOnlySpan<int> tokens, Span<float> x)
+    {
+        var dim = _config.EmbeddingLength;
+        var embedding = _weights.TokenEmbedding;
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var id = tokens[t];
+            if ((uint)id >= (uint)embedding.Rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token id {id} is outside the vocabulary (0..{embedding.Rows - 1}).");
+            }
+
+            Dequantize.Row(embedding.Type, embedding.Row(id), x.Slice(t * dim, dim));
+        }
+    }
+
+    private void Attention(ForwardBatch batch, LayerWeights w, in KvLayerView kv, int n)
+    {
+        var c = _config;
+        var st = _state;
+        var dim = c.EmbeddingLength;
+        var qw = c.QueryWidth;
+        var kvw = c.KvWidth;
+        var x = st.X.AsSpan(0, n * dim);
+        var xn = st.Xn.AsSpan(0, n * dim);
+        var q = st.Q.AsSpan(0, n * qw);
+        var k = st.K.AsSpan(0, n * kvw);
+        var v = st.V.AsSpan(0, n * kvw);
+        var att = st.Att.AsSpan(0, n * qw);
+
+        for (var t = 0; t < n; t++)
+        {
+            Ops.RmsNorm(x.Slice(t * dim, dim), w.AttnNorm, xn.Slice(t * dim, dim), c.RmsNormEps);
+        }
+
+        Project(w.Wq, xn, q, n);
+        Project(w.Wk, xn, k, n);
+        Project(w.Wv, xn, v, n);
+
+        var positions = batch.Positions;
+        var slots = batch.SlotMapping;
+        for (var t = 0; t < n; t++)
+        {
+            var qt = q.Slice(t * qw, qw);
+            var kt = k.Slice(t * kvw, kvw);
+            var vt = v.Slice(t * kvw, kvw);
+            if (w.BiasQ is not null)
+            {
+                Ops.Add(qt, w.BiasQ, qt);
+                Ops.Add(kt, w.BiasK, kt);
+                Ops.Add(vt, w.BiasV, vt);
+            }
+
+            if (w.QNorm is not null)
+            {
+                for (var h = 0; h < c.HeadCount; h++)
+                {
+                    var head = qt.Slice(h * c.HeadDim, c.HeadDim);
+                    Ops.RmsNorm(head, w.QNorm, head, c.RmsNormEps);
+                }
+
+                for (var h = 0; h < c.HeadCountKv; h++)
+                {
+                    var head = kt.Slice(h * c.HeadDim, c.HeadDim);
+                    Ops.RmsNorm(head, w.KNorm, head, c.RmsNormEps);
+                }
+            }
+
+            if (c.RopeNeox)
+            {
+                Rope.ApplyNeox(qt, c.HeadCount, c.HeadDim, positions[t], _invFreq);
+                Rope.ApplyNeox(kt, c.HeadCountKv, c.HeadDim, positions[t], _invFreq);
+            }
+            else
+            {
+                Rope.ApplyNormal(qt, c.HeadCount, c.HeadDim, positions[t], _invFreq);
+                Rope.ApplyNormal(kt, c.HeadCountKv, c.HeadDim, positions[t], _invFreq);
+            }
+
+            PagedAttention.WriteKv(kv, slots[t], kt, vt);
+        }
+
+        // Every token's K/V of this batch is stored before any token attends (causality comes from kvLen).
+        for (var s = 0; s < batch.NumSeqs; s++)
+        {
+            var start = batch.SeqTokenStart[s];
+            var end = batch.SeqTokenStart[s + 1];
+            var blockTable = batch.BlockTable(s);
+            for (var t = start; t < end; t++)
+            {
+                var kvLen = batch.SeqKvLenBefore[s] + (t - start) + 1;
+                PagedAttention.Attend(kv, q.Slice(t * qw, qw), c.HeadCount, blockTable, kvLen, _attentionScale,
+                    att.Slice(t * qw, qw), st.AttentionScratch);
+            }
+        }
+
+        // x += att · Woᵀ
+        var o = st.Xn.AsSpan(0, n * dim);
+        Project(w.Wo, att, o, n);
+        Ops.Add(x, o, x);
+    }
+
+    private void FeedForward(LayerWeights w, int n)
+    {
+        var c = _config;
+        var st = _state;
+        var dim = c.EmbeddingLength;
+        var ffn = c.FeedForwardLength;
+        var x = st.X.AsSpan(0, n * dim);
+        var xn = st.Xn.AsSpan(0, n * dim);
+        var gate = st.Gate.AsSpan(0, n * ffn);
+        var up = st.Up.AsSpan(0, n * ffn);
+        for (var t = 0; t < n; t++)
+        {
+            Ops.RmsNorm(x.Slice(t * dim, dim), w.FfnNorm, xn.Slice(t * dim, dim), c.RmsNormEps);
+        }
+
+        Project(w.WGate, xn, gate, n);
+        Project(w.WUp, xn, up, n);
+        Ops.SwiGlu(gate, up, gate);
+        Project(w.WDown, gate, xn, n);
+        Ops.Add(x, xn, x);
+    }
+
+    private static void Project(in WeightMatrix w, ReadOnlySpan<float> input, Span<float> output, int n)
+        => MatMul.Compute(w.Type, w.Data, w.Rows, w.Columns, input[..(n * w.Columns)], output[..(n * w.Rows)], n);
+
+    /// <summary>Activation buffers, sized for a number of tokens and a longest attended context.</summary>
+    private sealed class RunState
+    {
+        public RunState(ModelConfig c, int tokens, int kvLen)
+        {
+            TokenCapacity = tokens;
+            KvCapacity = kvLen;
+            X = new float[tokens * c.EmbeddingLength];
+            Xn = new float[tokens * Math.Max(c.EmbeddingLength, c.QueryWidth)];
+            Q = new float[tokens * c.QueryWidth];
+            K = new float[tokens * c.KvWidth];
+            V = new float[tokens * c.KvWidth];
+            Att = new float[tokens * c.QueryWidth];
+            Gate = new float[tokens * c.FeedForwardLength];
+            Up = new float[tokens * c.FeedForwardLength];
+            AttentionScratch = new float[Math.Max(1, kvLen) * c.GroupSize];
+        }
+
+        public int TokenCapacity { get; }
+
+        public int KvCapacity { get; }
+
+        public float[] X { get; }             // [tokens, dim] residual stream
+
+        public float[] Xn { get; }            // [tokens, max(dim, qw)] normed input / projection output
+
+        public float[] Q { get; }             // [tokens, HeadCount*HeadDim]
+
+        public float[] K { get; }             // [tokens, HeadCountKv*HeadDim]
+
+        public float[] V { get; }             // [tokens, HeadCountKv*HeadDim]
+
+        public float[] Att { get; }           // [tokens, HeadCount*HeadDim] attention output
+
+        public float[] Gate { get; }          // [tokens, ffn]
+
+        public float[] Up { get; }            // [tokens, ffn]
+
+        public float[] AttentionScratch { get; } // [kvLen * GroupSize] scores of one token's query group
+    }
+}

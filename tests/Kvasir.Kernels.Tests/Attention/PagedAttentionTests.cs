@@ -1,0 +1,257 @@
+using System.Runtime.InteropServices;
+using Kvasir.Kernels.Attention;
+
+namespace Kvasir.Kernels.Tests.Attention;
+
+/// <summary>Paged attention against a naive contiguous-KV implementation in double precision.</summary>
+public sealed unsafe class PagedAttentionTests
+{
+    private const int NumBlocks = 24;
+
+    public static TheoryData<KvDataType, int> Cases()
+    {
+        var data = new TheoryData<KvDataType, int>();
+        foreach (var type in new[] { KvDataType.F32, KvDataType.F16 })
+        {
+            foreach (int group in new[] { 1, 3, 7 })
+            {
+                data.Add(type, group);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Block tables: contiguous, reversed, scattered with gaps, and a shuffled permutation.</summary>
+    private static int[][] BlockTables()
+    {
+        var shuffled = Enumerable.Range(0, NumBlocks).ToArray();
+        new Random(90).Shuffle(shuffled);
+        return
+        [
+            [.. Enumerable.Range(0, 12)],
+            [.. Enumerable.Range(0, 12).Reverse()],
+            [5, 17, 2, 23, 9, 0, 14, 11, 20, 3, 7, 19],
+            shuffled[..12],
+        ];
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Attend_MatchesNaiveContiguousAttention(KvDataType type, int group)
+    {
+        const int blockSize = 4;
+        const int numKvHeads = 2;
+        var rng = new Random(91 + (group * 10) + (int)type);
+        foreach (int headDim in new[] { 20, 64 })
+        {
+            int nHeads = numKvHeads * group;
+            foreach (int[] table in BlockTables())
+            {
+                foreach (int kvLen in new[] { 0, 1, 3, 4, 5, 13, 37, 48 })
+                {
+                    using var arena = new Arena(type, NumBlocks, blockSize, numKvHeads, headDim);
+                    var layer = arena.View;
+
+                    // Token j's keys and values, as stored (rounded to half for an F16 cache).
+                    var keys = new float[kvLen][];
+                    var values = new float[kvLen][];
+                    for (int j = 0; j < kvLen; j++)
+                    {
+                        keys[j] = TestData.Floats(rng, numKvHeads * headDim, 2);
+                        values[j] = TestData.Floats(rng, numKvHeads * headDim, 3);
+                        PagedAttention.WriteKv(layer, (table[j / blockSize] * blockSize) + (j % blockSize), keys[j], values[j]);
+                        if (type == KvDataType.F16)
+                        {
+                            RoundToHalf(keys[j]);
+                            RoundToHalf(values[j]);
+                        }
+                    }
+
+                    var q = TestData.Floats(rng, nHeads * headDim, 1);
+                    float scale = 1 / MathF.Sqrt(headDim);
+                    var expected = Naive(q, keys, values, nHeads, numKvHeads, headDim, scale);
+                    var scratch = new float[kvLen * group];
+                    var output = new float[nHeads * headDim];
+
+                    PagedAttention.AttendReference(layer, q, nHeads, table, kvLen, scale, output, scratch);
+                    AssertOutput(expected, output, $"reference {type} group={group} hd={headDim} kvLen={kvLen} table={table[0]}");
+                    foreach (var width in TestData.Widths())
+                    {
+                        output.AsSpan().Fill(float.NaN);
+                        PagedAttention.Attend(layer, q, nHeads, table, kvLen, scale, output, scratch, width);
+                        AssertOutput(expected, output, $"{width} {type} group={group} hd={headDim} kvLen={kvLen} table={table[0]}");
+                    }
+
+                    output.AsSpan().Fill(float.NaN);
+                    PagedAttention.Attend(layer, q, nHeads, table, kvLen, scale, output, scratch);
+                    AssertOutput(expected, output, "public entry");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(KvDataType.F32)]
+    [InlineData(KvDataType.F16)]
+    public void WriteKv_StoresAtTheDocumentedOffsets(KvDataType type)
+    {
+        const int blockSize = 4;
+        const int numKvHeads = 3;
+        const int headDim = 8;
+        using var arena = new Arena(type, 6, blockSize, numKvHeads, headDim);
+        var k = new float[numKvHeads * headDim];
+        var v = new float[numKvHeads * headDim];
+        for (int i = 0; i < k.Length; i++)
+        {
+            k[i] = i + 0.5f;
+            v[i] = -i;
+        }
+
+        int block = 4;
+        int offset = 3;
+        PagedAttention.WriteKv(arena.View, (block * blockSize) + offset, k, v);
+        for (int h = 0; h < numKvHeads; h++)
+        {
+            for (int d = 0; d < headDim; d++)
+            {
+                long index = ((((long)block * numKvHeads) + h) * blockSize * headDim) + ((long)offset * headDim) + d;
+                Assert.Equal(k[(h * headDim) + d], arena.Read(arena.View.K, index));
+                Assert.Equal(v[(h * headDim) + d], arena.Read(arena.View.V, index));
+            }
+        }
+
+        // Nothing else was written.
+        int written = 0;
+        for (long i = 0; i < 6L * numKvHeads * blockSize * headDim; i++)
+        {
+            written += arena.Read(arena.View.K, i) != 0 ? 1 : 0;
+        }
+
+        Assert.Equal(numKvHeads * headDim, written);
+    }
+
+    [Fact]
+    public void Attend_ValidatesArguments()
+    {
+        using var arena = new Arena(KvDataType.F32, 4, 4, 2, 8);
+        var layer = arena.View;
+        var q = new float[6 * 8];
+        var output = new float[6 * 8];
+        var scratch = new float[3 * 16];
+        int[] table = [0, 1, 2, 3];
+        PagedAttention.Attend(layer, q, 6, table, 16, 1, output, scratch);
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 5, table, 16, 1, output, scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 6, table, 17, 1, output, scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 6, table, 16, 1, output, scratch.AsSpan(1)));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q.AsSpan(1), 6, table, 16, 1, output, scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 6, table, 16, 1, output.AsSpan(1), scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 6, [0, 1, 4, 3], 16, 1, output, scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(layer, q, 6, [0, -1], 5, 1, output, scratch));
+        Assert.Throws<ArgumentException>(() => PagedAttention.Attend(default, q, 6, table, 16, 1, output, scratch));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PagedAttention.WriteKv(layer, 16, new float[16], new float[16]));
+        Assert.Throws<ArgumentException>(() => PagedAttention.WriteKv(layer, 15, new float[15], new float[16]));
+
+        // An unused table entry may hold anything.
+        PagedAttention.Attend(layer, q, 6, [2, 99], 4, 1, output, scratch);
+    }
+
+    [Fact]
+    public void Attend_ZeroLength_GivesZeros()
+    {
+        using var arena = new Arena(KvDataType.F16, 2, 4, 1, 8);
+        var output = new float[16];
+        output.AsSpan().Fill(3);
+        PagedAttention.Attend(arena.View, new float[16], 2, [], 0, 1, output, []);
+        Assert.All(output, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void BytesPerBlock_FollowsTheLayout()
+    {
+        Assert.Equal(4L * 16 * 64 * 2, KvLayerView.BytesPerBlock(KvDataType.F16, 16, 4, 64));
+        Assert.Equal(4L * 16 * 64 * 4, KvLayerView.BytesPerBlock(KvDataType.F32, 16, 4, 64));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KvLayerView((byte*)1, (byte*)1, KvDataType.F32, 0, 16, 4, 64));
+        Assert.Throws<ArgumentException>(() => new KvLayerView(null, (byte*)1, KvDataType.F32, 1, 16, 4, 64));
+    }
+
+    private static double[] Naive(float[] q, float[][] keys, float[][] values, int nHeads, int numKvHeads, int headDim, float scale)
+    {
+        int group = nHeads / numKvHeads;
+        var output = new double[nHeads * headDim];
+        int kvLen = keys.Length;
+        for (int h = 0; h < nHeads; h++)
+        {
+            int kvHead = h / group;
+            var scores = new double[kvLen];
+            for (int j = 0; j < kvLen; j++)
+            {
+                double dot = 0;
+                for (int d = 0; d < headDim; d++)
+                {
+                    dot += (double)q[(h * headDim) + d] * keys[j][(kvHead * headDim) + d];
+                }
+
+                scores[j] = dot * scale;
+            }
+
+            double max = kvLen == 0 ? 0 : scores.Max();
+            double sum = scores.Sum(s => Math.Exp(s - max));
+            for (int j = 0; j < kvLen; j++)
+            {
+                double p = Math.Exp(scores[j] - max) / sum;
+                for (int d = 0; d < headDim; d++)
+                {
+                    output[(h * headDim) + d] += p * values[j][(kvHead * headDim) + d];
+                }
+            }
+        }
+
+        return output;
+    }
+
+    private static void AssertOutput(double[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // Values are within ±3 and the softmax weights sum to 1.
+            TestData.AssertClose(expected[i], actual[i], Tolerance.Attention, 3, $"{what} i={i}");
+        }
+    }
+
+    private static void RoundToHalf(float[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(Half)values[i];
+        }
+    }
+
+    /// <summary>A zeroed, 64-byte aligned K and V arena in native memory.</summary>
+    private sealed class Arena : IDisposable
+    {
+        private readonly byte* _k;
+        private readonly byte* _v;
+
+        public Arena(KvDataType type, int numBlocks, int blockSize, int numKvHeads, int headDim)
+        {
+            nuint bytes = (nuint)(numBlocks * KvLayerView.BytesPerBlock(type, blockSize, numKvHeads, headDim));
+            _k = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
+            _v = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
+            NativeMemory.Clear(_k, bytes);
+            NativeMemory.Clear(_v, bytes);
+            View = new KvLayerView(_k, _v, type, numBlocks, blockSize, numKvHeads, headDim);
+        }
+
+        public KvLayerView View { get; }
+
+        public float Read(byte* basePtr, long index) =>
+            View.DataType == KvDataType.F16 ? (float)((Half*)basePtr)[index] : ((float*)basePtr)[index];
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(_k);
+            NativeMemory.AlignedFree(_v);
+        }
+    }
+}
