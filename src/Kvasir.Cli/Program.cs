@@ -14,7 +14,7 @@ public static class Program
     {
         var root = BuildRoot(output, error);
         var parse = root.Parse(args);
-        var config = new InvocationConfiguration { Output = output, Error = error };
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
             return parse.Invoke(config);

@@ -8,8 +8,9 @@ namespace Kvasir.Kernels;
 /// <c>y[t, r] = dot(W[r, :], x[t, :])</c>, the projection of every linear layer.
 /// </summary>
 /// <remarks>
-/// <para>Activations stay in float: each weight block is dequantized on the fly and multiplied with
-/// Vector256 FMAs (the "float path"), so the only rounding beyond float arithmetic is the weights' own.</para>
+/// <para>By default activations stay in float: each weight block is dequantized on the fly and multiplied
+/// with Vector256 FMAs (the "float path"), so the only rounding beyond float arithmetic is the weights' own.
+/// <see cref="MatMulActivations.Int8"/> opts into llama.cpp-style integer dot products for decode.</para>
 /// <para>Rows are split into chunks that run on a <see cref="KernelThreadPool"/>. With fewer than
 /// <see cref="MatMulWork.TiledMinTokens"/> tokens each row is dotted with each token directly from its
 /// quantized bytes (decode). With more, rows are dequantized four at a time into a per-thread buffer and
@@ -121,7 +122,7 @@ public static unsafe class MatMul
 
             var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk);
             var activationType = Int8ActivationType(weightType);
-            if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported)
+            if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
             {
                 // Quantize every token once on this thread; the workers only read the result.
                 long activationRowBytes = QuantTraits.RowBytes(activationType, cols);

@@ -174,7 +174,7 @@ public static partial class Ops
                 acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref xs, (nuint)i));
             }
 
-            max = MathF.Max(max, HorizontalMax(Vector256.Max(acc.GetLower(), acc.GetUpper())));
+            max = MathF.Max(max, Simd.HorizontalMax(Vector256.Max(acc.GetLower(), acc.GetUpper())));
         }
 
         if (width >= SimdWidth.V256 && Vector256.IsHardwareAccelerated && n - i >= Vector256<float>.Count)
@@ -185,7 +185,7 @@ public static partial class Ops
                 acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref xs, (nuint)i));
             }
 
-            max = MathF.Max(max, HorizontalMax(acc));
+            max = MathF.Max(max, Simd.HorizontalMax(acc));
         }
 
         if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && n - i >= Vector128<float>.Count)
@@ -196,7 +196,7 @@ public static partial class Ops
                 acc = Vector128.Max(acc, Vector128.LoadUnsafe(ref xs, (nuint)i));
             }
 
-            max = MathF.Max(max, HorizontalMax(acc));
+            max = MathF.Max(max, Simd.HorizontalMax(acc));
         }
 
         for (; i < n; i++)
@@ -310,11 +310,4 @@ public static partial class Ops
 
         return 0;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HorizontalMax(Vector256<float> v) => HorizontalMax(Vector128.Max(v.GetLower(), v.GetUpper()));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HorizontalMax(Vector128<float> v) =>
-        MathF.Max(MathF.Max(v.GetElement(0), v.GetElement(1)), MathF.Max(v.GetElement(2), v.GetElement(3)));
 }

@@ -44,4 +44,13 @@ internal static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MulAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
         HasFma ? Vector128.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>The largest of the 8 lanes (IEEE max: NaN propagates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalMax(Vector256<float> v) => HorizontalMax(Vector128.Max(v.GetLower(), v.GetUpper()));
+
+    /// <summary>The largest of the 4 lanes (IEEE max: NaN propagates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalMax(Vector128<float> v) =>
+        MathF.Max(MathF.Max(v.GetElement(0), v.GetElement(1)), MathF.Max(v.GetElement(2), v.GetElement(3)));
 }

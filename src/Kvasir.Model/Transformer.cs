@@ -18,8 +18,15 @@ public sealed class Transformer
     private RunState _state;
 
     /// <summary>Binds the forward pass to a model's weights.</summary>
-    public Transformer(ModelConfig config, ModelWeights weights)
+    /// <param name="config">Hyper-parameters.</param>
+    /// <param name="weights">Weights.</param>
+    /// <param name="activations">
+    /// How matrix products treat activations: F32 (default), or quantized to 8 bits per block for quantized
+    /// weights as llama.cpp does (integer dot products; used for small batches only).
+    /// </param>
+    public Transformer(ModelConfig config, ModelWeights weights, MatMulActivations activations = MatMulActivations.Float)
     {
+        Activations = activations;
         _config = config;
         _weights = weights;
         _invFreq = Rope.InvFrequencies(config.RopeDimensionCount, config.RopeFreqBase, weights.RopeFreqFactors ?? []);
@@ -37,6 +44,9 @@ public sealed class Transformer
 
     /// <summary>The model's hyper-parameters.</summary>
     public ModelConfig Config => _config;
+
+    /// <summary>How matrix products treat activations.</summary>
+    public MatMulActivations Activations { get; }
 
     /// <summary>
     /// Runs every token of <paramref name="batch"/> through the model: writes each token's K/V into its slot
@@ -95,7 +105,7 @@ public sealed class Transformer
         }
 
         var output = _weights.Output;
-        MatMul.Compute(output.Type, output.Data, output.Rows, output.Columns, xn, logits[..(m * c.VocabSize)], m);
+        MatMul.Compute(output.Type, output.Data, output.Rows, output.Columns, xn, logits[..(m * c.VocabSize)], m, KernelThreadPool.Shared, Activations);
     }
 
     private void Embed(ReadOnlySpan<int> tokens, Span<float> x)
@@ -222,8 +232,8 @@ public sealed class Transformer
         Ops.Add(x, xn, x);
     }
 
-    private static void Project(in WeightMatrix w, ReadOnlySpan<float> input, Span<float> output, int n)
-        => MatMul.Compute(w.Type, w.Data, w.Rows, w.Columns, input[..(n * w.Columns)], output[..(n * w.Rows)], n);
+    private void Project(in WeightMatrix w, ReadOnlySpan<float> input, Span<float> output, int n)
+        => MatMul.Compute(w.Type, w.Data, w.Rows, w.Columns, input[..(n * w.Columns)], output[..(n * w.Rows)], n, KernelThreadPool.Shared, Activations);
 
     /// <summary>Activation buffers, sized for a number of tokens and a longest attended context.</summary>
     private sealed class RunState

@@ -141,7 +141,7 @@ internal static class TestData
     {
         double error = Math.Abs(actual - expected);
         double allowed = (tolerance * magnitude) + 1e-30;
-        if (!(error <= allowed))
+        if (!(error <= allowed)) // not "error > allowed": a NaN must fail
         {
             Assert.Fail($"{what}: expected {expected}, got {actual}; error {error:E3} > allowed {allowed:E3}.");
         }

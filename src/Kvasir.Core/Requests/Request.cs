@@ -75,6 +75,30 @@ public sealed class Request
     /// <summary>Prompt tokens found in the prefix cache when the request was first scheduled; -1 until then. Set by the scheduler (for usage reports).</summary>
     public int NumCachedTokens { get; set; } = -1;
 
+    /// <summary>The most tokens to generate (OpenAI's max_tokens); the scheduler finishes the request with <see cref="RequestStatus.FinishedLength"/> when it is reached. Unbounded by default (the context length still applies).</summary>
+    public int MaxTokens { get; init; } = int.MaxValue;
+
+    /// <summary>Generated token ids that end the request (<see cref="RequestStatus.FinishedStopped"/>); the stop token is kept as the last output token. Not modified after the request is added.</summary>
+    public int[] StopTokenIds { get; init; } = [];
+
+    /// <summary>The model's end-of-sequence token ids: they end the request unless <see cref="IgnoreEos"/>. Not modified after the request is added.</summary>
+    public int[] EosTokenIds { get; init; } = [];
+
+    /// <summary>Keep generating after an end-of-sequence token (benchmarks); <see cref="StopTokenIds"/> still apply.</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Parallel sampling (OpenAI's n): the scheduler forks this many sequences from the prompt once it is computed. 1 for a plain request.</summary>
+    public int NumSamples { get; init; } = 1;
+
+    /// <summary>The request this one was forked from (parallel sampling), null for a request added by the engine.</summary>
+    public string? ParentRequestId { get; init; }
+
+    /// <summary>Index of this sequence in its parallel-sampling group: 0 for the parent, 1..NumSamples-1 for the forked children.</summary>
+    public int SampleIndex { get; init; }
+
+    /// <summary>How many times the scheduler preempted this request; set by the scheduler.</summary>
+    public int NumPreemptions { get; set; }
+
     /// <summary>All token ids, prompt then output. Valid until the next <see cref="AppendOutputToken"/>.</summary>
     public ReadOnlySpan<int> TokenIds => CollectionsMarshal.AsSpan(_tokenIds);
 

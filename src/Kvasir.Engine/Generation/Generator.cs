@@ -1,4 +1,5 @@
 using Kvasir.Engine.KvCache;
+using Kvasir.Kernels;
 using Kvasir.Kernels.Attention;
 using Kvasir.Model;
 using Kvasir.Model.Sampling;
@@ -22,12 +23,13 @@ public sealed class Generator : IDisposable
     private float[] _logits;
 
     /// <summary>Creates a generator with a KV arena of <paramref name="numBlocks"/> blocks.</summary>
-    public Generator(LanguageModel model, int numBlocks, int blockSize = 16, KvDataType kvDataType = KvDataType.F16, int prefillChunk = 512)
+    public Generator(LanguageModel model, int numBlocks, int blockSize = 16, KvDataType kvDataType = KvDataType.F16, int prefillChunk = 512,
+        MatMulActivations activations = MatMulActivations.Float)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(prefillChunk, 1);
         _model = model;
-        _transformer = model.CreateTransformer();
+        _transformer = model.CreateTransformer(activations);
         _kv = new KvCacheStorage(model.Config, numBlocks, blockSize, kvDataType);
         _freeBlocks = new Stack<int>(Enumerable.Range(0, numBlocks).Reverse());
         _logits = new float[model.Config.VocabSize];

@@ -93,6 +93,39 @@ internal static class BlockQ8_0
         return Vector256.Sum(acc);
     }
 
+    /// <summary>
+    /// <see cref="Quantize(ReadOnlySpan{float}, Span{byte})"/> on Vector256 when allowed, bit-exact with it
+    /// (the Int8 MatMul path quantizes every token with this).
+    /// </summary>
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            Quantize(src, dst);
+            return;
+        }
+
+        ref float s = ref MemoryMarshal.GetReference(src);
+        ref byte d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < src.Length / BlockSize; b++)
+        {
+            ref float x = ref Unsafe.Add(ref s, b * BlockSize);
+            var x0 = Vector256.LoadUnsafe(ref x);
+            var x1 = Vector256.LoadUnsafe(ref x, 8);
+            var x2 = Vector256.LoadUnsafe(ref x, 16);
+            var x3 = Vector256.LoadUnsafe(ref x, 24);
+            float amax = Simd.HorizontalMax(Vector256.Max(
+                Vector256.Max(Vector256.Abs(x0), Vector256.Abs(x1)), Vector256.Max(Vector256.Abs(x2), Vector256.Abs(x3))));
+            float scale = amax / 127;
+            var id = Vector256.Create(scale != 0 ? 1.0f / scale : 0.0f);
+            ref byte block = ref Unsafe.Add(ref d, b * BlockBytes);
+            Unsafe.WriteUnaligned(ref block, (ushort)RowF16.FromSingle(Vector128.CreateScalarUnsafe(scale)).ToScalar());
+            var low = Vector256.Narrow(RoundHalfAway(x0 * id), RoundHalfAway(x1 * id));
+            var high = Vector256.Narrow(RoundHalfAway(x2 * id), RoundHalfAway(x3 * id));
+            Vector256.Narrow(low, high).StoreUnsafe(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref block, 2)));
+        }
+    }
+
     /// <summary>ggml's reference quantizer (<c>quantize_row_q8_0_ref</c>).</summary>
     public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {
@@ -155,16 +188,44 @@ internal static class BlockQ8_0
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref byte x = ref MemoryMarshal.GetReference(activations);
         var acc = Vector256<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes);
-            var sums = QuantSimd.DotInt8(Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte());
-            float d = QuantSimd.ReadHalf(ref block) * QuantSimd.ReadHalf(ref a);
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d), acc);
+            var d = QuantSimd.ReadHalves4(ref block, BlockBytes) * QuantSimd.ReadHalves4(ref a, BlockQ8_0.BlockBytes);
+            acc = DotQ8_0Block(ref block, ref a, d.GetElement(0), acc);
+            acc = DotQ8_0Block(ref Unsafe.Add(ref block, BlockBytes), ref Unsafe.Add(ref a, BlockQ8_0.BlockBytes), d.GetElement(1), acc);
+            acc = DotQ8_0Block(ref Unsafe.Add(ref block, 2 * BlockBytes), ref Unsafe.Add(ref a, 2 * BlockQ8_0.BlockBytes), d.GetElement(2), acc);
+            acc = DotQ8_0Block(ref Unsafe.Add(ref block, 3 * BlockBytes), ref Unsafe.Add(ref a, 3 * BlockQ8_0.BlockBytes), d.GetElement(3), acc);
+        }
+
+        for (; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes);
+            acc = DotQ8_0Block(ref block, ref a, QuantSimd.ReadHalf(ref block) * QuantSimd.ReadHalf(ref a), acc);
         }
 
         return Vector256.Sum(acc);
+    }
+
+    /// <summary>One block of the AVX2 integer dot product: acc += d · Σ q_w·q_a (as 8 partial sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> DotQ8_0Block(ref byte block, ref byte a, float d, Vector256<float> acc)
+    {
+        var sums = QuantSimd.DotInt8(Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte());
+        return Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d), acc);
+    }
+
+    /// <summary>C's <c>roundf</c> (ties away from zero) of each lane, as int32; exact for every float.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RoundHalfAway(Vector256<float> v)
+    {
+        var truncated = Vector256.Truncate(v);
+        var one = (Vector256.Create(1.0f).AsUInt32() | (v.AsUInt32() & Vector256.Create(0x80000000u))).AsSingle();
+        var step = Vector256.GreaterThanOrEqual(Vector256.Abs(v - truncated), Vector256.Create(0.5f));
+        return Vector256.ConvertToInt32(truncated + (one & step));
     }
 
     /// <summary>The block's 32 signed values (reference).</summary>

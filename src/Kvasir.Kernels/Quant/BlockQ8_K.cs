@@ -104,6 +104,70 @@ internal static class BlockQ8_K
         return Vector256.Sum(acc);
     }
 
+    /// <summary>
+    /// <see cref="Quantize(ReadOnlySpan{float}, Span{byte})"/> on Vector256 when allowed, bit-exact with it
+    /// (the Int8 MatMul path quantizes every token with this).
+    /// </summary>
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            Quantize(src, dst);
+            return;
+        }
+
+        ref float s = ref MemoryMarshal.GetReference(src);
+        ref byte d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < src.Length / BlockSize; b++)
+        {
+            ref float x = ref Unsafe.Add(ref s, b * BlockSize);
+            ref byte block = ref Unsafe.Add(ref d, b * BlockBytes);
+            var amaxV = Vector256<float>.Zero;
+            for (int k = 0; k < BlockSize; k += 8)
+            {
+                amaxV = Vector256.Max(amaxV, Vector256.Abs(Vector256.LoadUnsafe(ref x, (nuint)k)));
+            }
+
+            float amax = Simd.HorizontalMax(amaxV);
+            if (amax == 0)
+            {
+                MemoryMarshal.CreateSpan(ref block, BlockBytes).Clear();
+                continue;
+            }
+
+            // The signed value of the first element of largest magnitude (as the scalar scan picks it).
+            float max = 0;
+            for (int k = 0; k < BlockSize; k += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref x, (nuint)k);
+                uint mask = Vector256.Equals(Vector256.Abs(v), Vector256.Create(amax)).ExtractMostSignificantBits();
+                if (mask != 0)
+                {
+                    max = Unsafe.Add(ref x, k + System.Numerics.BitOperations.TrailingZeroCount(mask));
+                    break;
+                }
+            }
+
+            float iscale = -127.0f / max;
+            var vscale = Vector256.Create(iscale);
+            var limit = Vector256.Create(127);
+            ref sbyte qs = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref block, 4));
+            ref short bsums = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref block, 260));
+            for (int k = 0; k < BlockSize; k += 32)
+            {
+                var q0 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)k) * vscale)), limit);
+                var q1 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(k + 8)) * vscale)), limit);
+                var q2 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(k + 16)) * vscale)), limit);
+                var q3 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)(k + 24)) * vscale)), limit);
+                Unsafe.WriteUnaligned(ref Unsafe.As<short, byte>(ref Unsafe.Add(ref bsums, k / 16)), (short)Vector256.Sum(q0 + q1));
+                Unsafe.WriteUnaligned(ref Unsafe.As<short, byte>(ref Unsafe.Add(ref bsums, (k / 16) + 1)), (short)Vector256.Sum(q2 + q3));
+                Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).StoreUnsafe(ref qs, (nuint)k);
+            }
+
+            Unsafe.WriteUnaligned(ref block, 1.0f / iscale);
+        }
+    }
+
     /// <summary>ggml's reference quantizer (<c>quantize_row_q8_K_ref</c>), including the block sums.</summary>
     public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {

@@ -40,6 +40,18 @@ internal static class QuantSimd
         return BitConverter.UInt32BitsToSingle(bits | ((h & 0x8000) << 16));
     }
 
+    /// <summary>
+    /// Four block scales (fp16, <paramref name="stride"/> bytes apart) widened to floats at once: the
+    /// integer dot products convert scales in fours rather than one scalar conversion per block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ReadHalves4(ref byte first, int stride) =>
+        RowF16.ToSingle(Vector128.Create(
+            (uint)Unsafe.ReadUnaligned<ushort>(ref first),
+            Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref first, stride)),
+            Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref first, 2 * stride)),
+            Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref first, 3 * stride))));
+
     /// <summary>Reads a little-endian IEEE half at <paramref name="offset"/> of <paramref name="bytes"/> (the reference paths).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ReadHalf(ReadOnlySpan<byte> bytes, int offset) =>

@@ -43,8 +43,8 @@ public static class Quantize
             case GgmlType.Q4_1: BlockQ4_1.Quantize(src, dst); break;
             case GgmlType.Q5_0: BlockQ5_0.Quantize(src, dst); break;
             case GgmlType.Q5_1: BlockQ5_1.Quantize(src, dst); break;
-            case GgmlType.Q8_0: BlockQ8_0.Quantize(src, dst); break;
-            default: BlockQ8_K.Quantize(src, dst); break;
+            case GgmlType.Q8_0: BlockQ8_0.Quantize(src, dst, width); break;
+            default: BlockQ8_K.Quantize(src, dst, width); break;
         }
     }
 }

@@ -86,9 +86,9 @@ internal sealed class BpePreTokenizer
                     case Step.Gpt2: SplitGpt2(codepoints, start, end, scratch); break;
                     case Step.Llama3: SplitLlama3(codepoints, start, end, scratch, maxDigits: 3); break;
                     case Step.Qwen2: SplitLlama3(codepoints, start, end, scratch, maxDigits: 1); break;
-                    case Step.PunctuationRuns: SplitRuns(codepoints, start, end, scratch, IsDefaultPunctuation, single: false); break;
-                    case Step.NumberRuns: SplitRuns(codepoints, start, end, scratch, UnicodeClass.IsNumber, single: false); break;
-                    case Step.SingleNumbers: SplitRuns(codepoints, start, end, scratch, UnicodeClass.IsNumber, single: true); break;
+                    case Step.PunctuationRuns: SplitRuns(codepoints, start, end, scratch, numbers: false, single: false); break;
+                    case Step.NumberRuns: SplitRuns(codepoints, start, end, scratch, numbers: true, single: false); break;
+                    case Step.SingleNumbers: SplitRuns(codepoints, start, end, scratch, numbers: true, single: true); break;
                     case Step.AsciiDigitTriples: SplitAsciiDigitTriples(codepoints, start, end, scratch); break;
                 }
 
@@ -342,19 +342,20 @@ internal sealed class BpePreTokenizer
         return pos;
     }
 
-    // Maximal runs of characters in the class and of characters not in it (or, with single, every character
-    // of the class alone), as a regex X+ (or X) and the gaps between its matches make.
-    private static void SplitRuns(ReadOnlySpan<int> cp, int start, int end, List<int> output, Func<int, bool> inClass, bool single)
+    // Maximal runs of characters in the class (numbers, or the "default" punctuation) and of characters not
+    // in it (or, with single, every character of the class alone), as a regex X+ (or X) and the gaps between
+    // its matches make.
+    private static void SplitRuns(ReadOnlySpan<int> cp, int start, int end, List<int> output, bool numbers, bool single)
     {
         var previous = start;
         var pos = start;
         while (pos < end)
         {
-            var member = inClass(cp[pos]);
+            var member = InClass(cp[pos], numbers);
             pos++;
             if (!(member && single))
             {
-                while (pos < end && inClass(cp[pos]) == member)
+                while (pos < end && InClass(cp[pos], numbers) == member)
                 {
                     pos++;
                 }
@@ -363,6 +364,8 @@ internal sealed class BpePreTokenizer
             Emit(output, ref previous, pos);
         }
     }
+
+    private static bool InClass(int c, bool numbers) => numbers ? UnicodeClass.IsNumber(c) : IsDefaultPunctuation(c);
 
     // Leftmost non-overlapping matches of [0-9][0-9][0-9], and the gaps between them.
     private static void SplitAsciiDigitTriples(ReadOnlySpan<int> cp, int start, int end, List<int> output)

@@ -209,7 +209,10 @@ public sealed class BpeTokenizer : Tokenizer
         }
     }
 
-    private static long Pack(int left, int right) => ((long)left << 32) | (uint)right;
+    // Multiplying by an odd constant is a bijection on 64 bits, so keys stay unique, and it spreads the pair
+    // over all bits: long.GetHashCode (low ^ high half) of the plain packing is left ^ right, which collides
+    // badly for real vocabularies (measured: 0.65 MB/s instead of several MB/s on cl100k with qwen2).
+    private static long Pack(int left, int right) => (long)((((ulong)(uint)left << 32) | (uint)right) * 0x9E3779B97F4A7C15UL);
 
     private record struct Symbol(int Piece, int Start, int Length, int Prev, int Next);
 

@@ -9,8 +9,8 @@ internal sealed class MergeTrainer
 {
     private readonly List<List<int>> _words;
     private readonly long[] _frequencies;
-    private readonly Dictionary<long, long> _pairCounts = [];
-    private readonly Dictionary<long, HashSet<int>> _pairWords = [];
+    private readonly Dictionary<long, long> _pairCounts = new(PairComparer.Instance);
+    private readonly Dictionary<long, HashSet<int>> _pairWords = new(PairComparer.Instance);
 
     // Max-heap by count, then smallest pair; entries go stale when a count changes and are skipped then.
     private readonly PriorityQueue<long, (long NegativeCount, long Pair)> _heap = new();
@@ -148,4 +148,14 @@ internal sealed class MergeTrainer
     }
 
     private static long Pack(int left, int right) => ((long)left << 32) | (uint)right;
+
+    // long.GetHashCode of a packed pair is left ^ right, which collides heavily; mix the bits first.
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long pair) => (int)(((ulong)pair * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }

@@ -38,7 +38,7 @@ internal static class UnicodeClass
 
     private static byte Classify(int codepoint)
     {
-        if (codepoint > 0x10FFFF)
+        if ((uint)codepoint > 0x10FFFF)
         {
             return 0;
         }

@@ -50,4 +50,32 @@ public class BlockQ8_KTests
         Quantize.Row(GgmlType.Q8_K, new float[256], row);
         Assert.All(row, b => Assert.Equal(0, b));
     }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q8_K)]
+    public void VectorQuantizers_AreBitExactWithTheReference(GgmlType type)
+    {
+        var rng = new Random(49);
+        int n = 4 * 256;
+        var x = TestData.Floats(rng, n, 3);
+
+        // Ties and near-ties: in a block whose largest element is 127 the scale is 1 (Q8_0) or -1 (Q8_K).
+        x[0] = 127;
+        float[] ties = [2.5f, -2.5f, 0.5f, -0.5f, 0.49999997f, 126.5f, -1.5f, 3.5000002f];
+        ties.CopyTo(x, 1);
+        x.AsSpan(256, 256).Clear(); // an all-zero block
+        x[600] = -3;                // equal magnitudes: the first one sets the sign of the Q8_K scale
+        x[601] = 3;
+
+        var reference = new byte[QuantTraits.RowBytes(type, n)];
+        var vector = new byte[reference.Length];
+        Quantize.Row(type, x, reference, SimdWidth.Scalar);
+        foreach (var width in TestData.Widths())
+        {
+            vector.AsSpan().Fill(0xCD);
+            Quantize.Row(type, x, vector, width);
+            Assert.Equal(reference, vector);
+        }
+    }
 }

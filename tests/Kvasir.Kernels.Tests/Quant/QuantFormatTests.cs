@@ -39,7 +39,7 @@ public class QuantFormatTests
                     Dequantize.Row(type, row, actual, width);
                     for (int i = 0; i < n; i++)
                     {
-                        if (!(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i])))
+                        if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                         {
                             Assert.Fail($"{type} {width} n={n} i={i}: {expected[i]} vs {actual[i]}");
                         }

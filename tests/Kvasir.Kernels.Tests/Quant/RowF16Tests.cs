@@ -24,14 +24,14 @@ public class RowF16Tests
                 float expected = (float)BitConverter.UInt16BitsToHalf((ushort)i);
                 if (float.IsNaN(expected))
                 {
-                    if (!(float.IsNaN(y[i])))
+                    if (!float.IsNaN(y[i]))
                     {
                         Assert.Fail($"{width} half 0x{i:X4}");
                     }
                 }
                 else
                 {
-                    if (!(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[i])))
+                    if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(y[i]))
                     {
                         Assert.Fail($"{width} half 0x{i:X4}: {y[i]}");
                     }
@@ -91,7 +91,7 @@ public class RowF16Tests
             RowF16.Quantize(src, MemoryMarshal.AsBytes(dst.AsSpan()), width);
             for (int i = 0; i < src.Length; i++)
             {
-                if (!(expected[i] == dst[i]))
+                if (expected[i] != dst[i])
                 {
                     Assert.Fail($"{width} {src[i]:R}: expected 0x{expected[i]:X4}, got 0x{dst[i]:X4}");
                 }
@@ -109,7 +109,7 @@ public class RowF16Tests
             RowF16.Quantize(src, MemoryMarshal.AsBytes(dst.AsSpan()), width);
             for (int i = 0; i < 3; i++)
             {
-                if (!(Half.IsNaN(BitConverter.UInt16BitsToHalf(dst[i]))))
+                if (!Half.IsNaN(BitConverter.UInt16BitsToHalf(dst[i])))
                 {
                     Assert.Fail($"{width} element {i}");
                 }

@@ -1,0 +1,65 @@
+using Kvasir.Engine.Evaluation;
+
+namespace Kvasir.Train;
+
+/// <summary>
+/// Makes each step's batch: pass-key documents (curriculum: their length grows from
+/// <see cref="MinDocLength"/> to the context length over the first <see cref="CurriculumFraction"/> of training)
+/// and plain-text windows of <see cref="TextLength"/> tokens from the training stream, to a token budget.
+/// Deterministic in (seed, step).
+/// </summary>
+internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int contextLength, int bos, ulong seed)
+{
+    public int TextLength { get; init; } = 256;
+
+    public int MinDocLength { get; init; } = 128;
+
+    public float CurriculumFraction { get; init; } = 0.5f;
+
+    /// <summary>Fraction of each batch's tokens given to pass-key documents.</summary>
+    public float PassKeyShare { get; init; } = 0.5f;
+
+    /// <summary>Loss weight of the answer tokens of a pass-key document.</summary>
+    public float AnswerWeight { get; init; } = 3f;
+
+    /// <summary>The batch of step <paramref name="step"/> of <paramref name="totalSteps"/>.</summary>
+    public TrainBatch Batch(int step, int totalSteps, int tokenBudget)
+    {
+        var rng = new Random(unchecked((int)(seed * 1_000_003UL)) ^ (step * 7919));
+        var batch = new TrainBatch();
+        var progress = Math.Min(1f, step / (CurriculumFraction * totalSteps));
+        var maxDoc = (int)(MinDocLength + ((contextLength - MinDocLength) * progress));
+        var docBudget = (int)(tokenBudget * PassKeyShare);
+        var weights = new List<float>();
+        while (batch.NumTokens < docBudget)
+        {
+            var length = Math.Min(docBudget - batch.NumTokens + 1, rng.Next(maxDoc / 2, maxDoc + 1));
+            if (length < MinDocLength / 2)
+            {
+                break;
+            }
+
+            var doc = docs.Build(rng, length);
+            weights.Clear();
+            for (var i = 1; i < doc.Tokens.Length; i++)
+            {
+                // The answer digits (not the final ".\n") carry extra weight: they are the retrieval signal.
+                var inAnswer = i >= doc.PromptLength && i < doc.PromptLength + doc.AnswerLength - 1;
+                weights.Add(inAnswer ? AnswerWeight : 1f);
+            }
+
+            batch.Add(doc.Tokens, weights.ToArray());
+        }
+
+        var window = new int[TextLength];
+        while (batch.NumTokens + TextLength - 1 <= tokenBudget)
+        {
+            window[0] = bos;
+            var start = rng.Next(stream.Length - TextLength);
+            Array.Copy(stream, start, window, 1, TextLength - 1);
+            batch.Add(window);
+        }
+
+        return batch;
+    }
+}
