@@ -21,7 +21,7 @@ public sealed class SpmTokenizer : Tokenizer
     // such pair no merge can ever happen, so the text is cut there into chunks merged independently; the
     // result is the same as merging the whole text at once (merges in one chunk never change the bigrams of
     // another, and within a chunk the order by score and position is kept), but the queue stays small.
-    // Measured on 426 KB of prose: 0.9 MB/s as one queue.
+    // Measured on 430 KB of prose (Release, loaded 2-core machine): 0.9 MB/s as one queue, 4.5 MB/s in chunks.
     private readonly HashSet<int> _pairsInTokens = [];
 
     internal SpmTokenizer(TokenizerVocab vocab)

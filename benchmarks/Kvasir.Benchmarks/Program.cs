@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kvasir.Benchmarks;
+using Kvasir.Engine.KvCache;
+using Kvasir.Kernels.Attention;
+using Kvasir.Model;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+// Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
+// prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
+// ratios and the fraction of the machine's physical limits. Usage:
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama]
+var inv = CultureInfo.InvariantCulture;
+if (args.Length == 0 || args[0].StartsWith('-'))
+{
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama]");
+    return 2;
+}
+
+var path = args[0];
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], inv) : fallback;
+}
+
+var promptLength = Arg("--prompt", 512);
+var decodeSteps = Arg("--decode", 32);
+var batch = Arg("--batch", 16);
+var threads = Arg("--threads", Environment.ProcessorCount);
+var skipLlama = args.Contains("--skip-llama");
+const int decodeContext = 32;
+
+using var model = LanguageModel.Open(path);
+var config = model.Config;
+long weightBytes = model.File.Tensors.Sum(t => t.ByteSize);
+long parameters = model.File.Tensors.Sum(t => t.ElementCount);
+var prompt = new int[promptLength];
+var rng = new Random(1);
+for (var i = 0; i < prompt.Length; i++)
+{
+    prompt[i] = rng.Next(3, Math.Min(config.VocabSize, 255));
+}
+
+Console.WriteLine($"model: {path} ({config.ArchitectureName}, {parameters / 1e6:F0} M parameters, {weightBytes / 1e6:F0} MB of weights, types {string.Join("/", model.File.Tensors.Select(t => t.Type).Distinct())})");
+Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps; {batch} sequences together");
+var bandwidth = PhysicalLimits.ReadBandwidth(threads);
+var fma = PhysicalLimits.FmaPeak(threads);
+Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {threads} threads)");
+
+var ours = MeasureKvasir();
+(double Prefill, double Decode, double BatchDecode)? theirs = skipLlama ? null : MeasureLlama();
+
+Console.WriteLine();
+Console.WriteLine("| measure | Kvasir tokens/s | llama.cpp tokens/s | ratio | Kvasir fraction of limit |");
+Console.WriteLine("|---|---|---|---|---|");
+Row($"prefill {promptLength}", ours.Prefill, theirs?.Prefill, FlopFraction(ours.Prefill), "of FMA peak");
+Row("decode 1 sequence", ours.Decode, theirs?.Decode, ours.Decode * weightBytes / bandwidth, "of bandwidth");
+Row($"decode {batch} sequences (total)", ours.BatchDecode, theirs?.BatchDecode, FlopFraction(ours.BatchDecode), "of FMA peak");
+return 0;
+
+double FlopFraction(double tokensPerSecond) => tokensPerSecond * 2.0 * parameters / fma;
+
+void Row(string name, double kvasir, double? llama, double fraction, string limit)
+    => Console.WriteLine(string.Create(inv,
+        $"| {name} | {kvasir:F1} | {(llama is null ? "-" : llama.Value.ToString("F1", inv))} | {(llama is null ? "-" : (kvasir / llama.Value).ToString("F2", inv) + "×")} | {fraction:P0} {limit} |"));
+
+(double Prefill, double Decode, double BatchDecode) MeasureKvasir()
+{
+    var transformer = model.CreateTransformer();
+    var blockSize = 16;
+    var perSeqBlocks = (Math.Max(promptLength, decodeContext + decodeSteps + 1) + blockSize - 1) / blockSize;
+    using var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);
+    var fb = new ForwardBatch(promptLength, batch);
+    var logits = new float[batch * config.VocabSize];
+    int[] Table(int s) => Enumerable.Range(s * perSeqBlocks, perSeqBlocks).ToArray();
+
+    // Warm-up (JIT, page faults on the mapped weights).
+    fb.Clear();
+    fb.AddSequence(prompt.AsSpan(0, 16), 0, 0, Table(0), blockSize, true);
+    transformer.Forward(fb, kv.Layers, logits);
+
+    fb.Clear();
+    fb.AddSequence(prompt, 0, 0, Table(0), blockSize, true);
+    var watch = Stopwatch.StartNew();
+    transformer.Forward(fb, kv.Layers, logits);
+    var prefill = promptLength / watch.Elapsed.TotalSeconds;
+
+    double Decode(int sequences)
+    {
+        var tables = Enumerable.Range(0, sequences).Select(Table).ToArray();
+        fb.Clear();
+        for (var s = 0; s < sequences; s++)
+        {
+            fb.AddSequence(prompt.AsSpan(s, decodeContext), 0, 0, tables[s], blockSize, true);
+        }
+
+        transformer.Forward(fb, kv.Layers, logits);
+        var w = Stopwatch.StartNew();
+        for (var step = 0; step < decodeSteps; step++)
+        {
+            fb.Clear();
+            for (var s = 0; s < sequences; s++)
+            {
+                var position = decodeContext + step;
+                fb.AddSequence(prompt.AsSpan((s + step) % promptLength, 1), position, position, tables[s], blockSize, true);
+            }
+
+            transformer.Forward(fb, kv.Layers, logits);
+        }
+
+        return sequences * decodeSteps / w.Elapsed.TotalSeconds;
+    }
+
+    var single = Decode(1);
+    var many = Decode(batch);
+    Console.WriteLine(string.Create(inv, $"kvasir:    prefill {prefill:F1} t/s, decode {single:F1} t/s, {batch}-way decode {many:F1} t/s"));
+    return (prefill, single, many);
+}
+
+(double Prefill, double Decode, double BatchDecode) MeasureLlama()
+{
+    NativeApi.llama_empty_call();
+    var p = new ModelParams(path)
+    {
+        ContextSize = (uint)Math.Max(promptLength + 8, batch * (decodeContext + decodeSteps + 8)),
+        BatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
+        UBatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
+        SeqMax = (uint)batch,
+        GpuLayerCount = 0,
+        Threads = threads,
+        BatchThreads = threads,
+    };
+    using var weights = LLamaWeights.LoadFromFile(p);
+    using var context = weights.CreateContext(p);
+    var native = context.NativeHandle;
+    var b = new LLamaBatch();
+
+    void Decode(LLamaBatch lb)
+    {
+        if (native.Decode(lb) != DecodeResult.Ok)
+        {
+            throw new InvalidOperationException("llama.cpp decode failed");
+        }
+    }
+
+    b.Clear();
+    for (var i = 0; i < 16; i++)
+    {
+        b.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == 15);
+    }
+
+    Decode(b);
+    native.MemoryClear(true);
+    b.Clear();
+    for (var i = 0; i < promptLength; i++)
+    {
+        b.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == promptLength - 1);
+    }
+
+    var watch = Stopwatch.StartNew();
+    Decode(b);
+    var prefill = promptLength / watch.Elapsed.TotalSeconds;
+
+    double DecodeMany(int sequences)
+    {
+        native.MemoryClear(true);
+        b.Clear();
+        for (var s = 0; s < sequences; s++)
+        {
+            for (var i = 0; i < decodeContext; i++)
+            {
+                b.Add((LLamaToken)prompt[s + i], (LLamaPos)i, (LLamaSeqId)s, i == decodeContext - 1);
+            }
+        }
+
+        Decode(b);
+        var w = Stopwatch.StartNew();
+        for (var step = 0; step < decodeSteps; step++)
+        {
+            b.Clear();
+            for (var s = 0; s < sequences; s++)
+            {
+                b.Add((LLamaToken)prompt[(s + step) % promptLength], (LLamaPos)(decodeContext + step), (LLamaSeqId)s, true);
+            }
+
+            Decode(b);
+        }
+
+        return sequences * decodeSteps / w.Elapsed.TotalSeconds;
+    }
+
+    var single = DecodeMany(1);
+    var many = DecodeMany(batch);
+    Console.WriteLine(string.Create(inv, $"llama.cpp: prefill {prefill:F1} t/s, decode {single:F1} t/s, {batch}-way decode {many:F1} t/s"));
+    return (prefill, single, many);
+}
