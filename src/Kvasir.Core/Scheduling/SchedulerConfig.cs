@@ -24,7 +24,10 @@ public sealed record SchedulerConfig
     /// <summary>The most long prefills (see <see cref="LongPrefillTokenThreshold"/>) given tokens in one step, so that short prompts are not stuck behind long ones. Default 1.</summary>
     public int MaxLongPartialPrefills { get; init; } = 1;
 
-    /// <summary>The most requests in the waiting queue (new and preempted); <see cref="Scheduler.AddRequest"/> rejects beyond it (HTTP 429). Default 1024.</summary>
+    /// <summary>
+    /// The most requests in the waiting queue: <see cref="Scheduler.AddRequest"/> rejects a new request beyond it (HTTP 429).
+    /// Preempted requests always rejoin (so the queue may exceed it by at most MaxNumSeqs). Default 1024.
+    /// </summary>
     public int MaxWaitingRequests { get; init; } = 1024;
 
     /// <summary>Orders the waiting queue. Default first come, first served.</summary>

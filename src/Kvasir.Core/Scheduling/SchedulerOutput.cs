@@ -12,7 +12,7 @@ namespace Kvasir.Core.Scheduling;
 /// <param name="ScheduledRequests">The requests to run, running ones first, then newly admitted ones.</param>
 /// <param name="TotalNumScheduledTokens">The sum of the scheduled requests' token counts (at most MaxNumBatchedTokens).</param>
 /// <param name="BlockCopies">Copy-on-write copies (source block → destination block, every layer's K and V) to do, in order, before the forward pass.</param>
-/// <param name="FinishedRequestIds">Requests that finished (stop, length) or were aborted since the previous step, and held KV or were seen by the runner.</param>
+/// <param name="FinishedRequestIds">Requests that finished (stop, length, engine stop string) or were aborted since the previous step, whether or not they ever ran: the runner drops any state it keeps for them.</param>
 /// <param name="PreemptedRequestIds">Requests preempted in this step: their blocks were freed and they will be recomputed.</param>
 public sealed record SchedulerOutput(
     long Step,

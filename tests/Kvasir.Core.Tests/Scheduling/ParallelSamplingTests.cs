@@ -1,6 +1,5 @@
 using Kvasir.Core.KvCache;
 using Kvasir.Core.Requests;
-using Kvasir.Core.Scheduling;
 using static Kvasir.Core.Tests.Scheduling.SchedulerHarness;
 
 namespace Kvasir.Core.Tests.Scheduling;
@@ -88,16 +87,17 @@ public class ParallelSamplingTests
     [Fact]
     public void PreemptedChildResumesFromTheSharedPromptBlocks()
     {
-        // 4 blocks of 4: the prompt holds 2 (one full, one partial shared by 3); the three decodes want 2 copies.
-        var h = new SchedulerHarness(Config() with { ReadmissionWatermark = 0 }, numBlocks: 4);
+        // 3 blocks of 4: the prompt holds 2 (one full, one partial shared by 3); the three decodes want 2 copies, 1 is free.
+        var h = new SchedulerHarness(Config() with { ReadmissionWatermark = 0 }, numBlocks: 3);
         h.Add("p", Range(0, 6), maxTokens: 2, n: 3);
         h.Step();
-        Assert.Equal("p:1 p#1:1", h.StepText());               // p#2 (newest) preempted: no block for its copy
+        Assert.Equal("p:1 p#1:1", h.StepText());               // p copies; p#2 (newest) preempted, so p#1 writes in place
         Assert.Equal(["p#2"], h.LastOutput!.PreemptedRequestIds);
         Request c2 = h.All["p#2"];
         Assert.Equal(RequestStatus.Preempted, c2.Status);
         Assert.Equal("p#2:3", h.StepText());                   // p and p#1 finished; block 0 is a hit
-        Assert.Equal(4, c2.NumComputedTokens - 3);
+        Assert.Equal(7, c2.NumComputedTokens);
+        Assert.Equal(4, h.Scheduler.NumPrefixCacheHitTokens);
         h.RunToIdle();
         Assert.Equal(2, c2.NumOutputTokens);
         h.AssertAllBlocksFree();

@@ -35,6 +35,7 @@ public class PreemptionTests
 
         // a is done: b resumes; its head block 2 is still cached, the rest is recomputed.
         Assert.Equal("b:5", h.StepText());
+        Assert.Equal([2, 3, 1], h.Kv.GetBlockIds(b).ToArray());
         Assert.Equal(4, h.Scheduler.NumPrefixCacheHitTokens);
         Assert.Equal(0, b.NumCachedTokens);                // the usage report keeps the first admission's hit
         Assert.Equal(RequestStatus.Running, b.Status);
