@@ -31,6 +31,10 @@ var decodeSteps = Arg("--decode", 32);
 var batch = Arg("--batch", 16);
 var threads = Arg("--threads", Environment.ProcessorCount);
 var skipLlama = args.Contains("--skip-llama");
+var prefixCache = Arg("--prefix-cache", 0);
+var concurrencies = Array.IndexOf(args, "--concurrency") is var ci and >= 0 && ci + 1 < args.Length
+    ? args[ci + 1].Split(',').Select(v => int.Parse(v, inv)).ToArray()
+    : [];
 const int decodeContext = 32;
 
 using var model = LanguageModel.Open(path);
@@ -49,6 +53,34 @@ Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSte
 var bandwidth = PhysicalLimits.ReadBandwidth(threads);
 var fma = PhysicalLimits.FmaPeak(threads);
 Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {threads} threads)");
+
+if (prefixCache > 0)
+{
+    // TTFT of a long prompt, cold and then warm from the prefix cache (issue: warm ≥ 10× faster).
+    EngineBenchmarks.PrefixCacheTtft(model, prefixCache, trials: 3);
+    return 0;
+}
+
+if (concurrencies.Length > 0)
+{
+    // Total decode throughput through the whole engine versus llama.cpp's batched decode at the same counts.
+    Console.WriteLine("| concurrent sequences | Kvasir engine tokens/s | llama.cpp tokens/s | ratio |");
+    Console.WriteLine("|---|---|---|---|");
+    foreach (var n in concurrencies)
+    {
+        var k = EngineBenchmarks.DecodeThroughput(model, n, decodeContext, decodeSteps);
+        double? l = null;
+        if (!skipLlama)
+        {
+            batch = n;
+            l = MeasureLlama().BatchDecode;
+        }
+
+        Console.WriteLine(string.Create(inv, $"| {n} | {k:F1} | {(l is null ? "-" : l.Value.ToString("F1", inv))} | {(l is null ? "-" : (k / l.Value).ToString("F2", inv) + "×")} |"));
+    }
+
+    return 0;
+}
 
 var ours = MeasureKvasir();
 (double Prefill, double Decode, double BatchDecode)? theirs = skipLlama ? null : MeasureLlama();

@@ -160,8 +160,13 @@ public sealed partial class LlmEngine : IDisposable
         Metrics.Dispose();
     }
 
-    internal SubmitResult AddRequest(EngineRequest r)
+    /// <summary>
+    /// Adds a request (engine thread only; other threads use <see cref="EngineLoop.SubmitAsync"/>). Rejections
+    /// (invalid sampling, prompt too long, KV pool too small, queue full) are results, not exceptions.
+    /// </summary>
+    public SubmitResult AddRequest(EngineRequest r)
     {
+        ArgumentNullException.ThrowIfNull(r);
         if (r.Sampling.Validate(Model.Config.VocabSize) is { } problem)
         {
             return new SubmitResult { Status = SubmitStatus.Invalid, ErrorMessage = problem };
@@ -200,8 +205,10 @@ public sealed partial class LlmEngine : IDisposable
         return new SubmitResult { Status = SubmitStatus.Accepted, Deltas = channel.Reader };
     }
 
-    internal void Abort(string requestId)
+    /// <summary>Aborts every sequence of a request and frees its blocks (engine thread only).</summary>
+    public void Abort(string requestId)
     {
+        ArgumentNullException.ThrowIfNull(requestId);
         var baseId = requestId.Split(Scheduler.ChildIdSeparator)[0];
         if (!_groups.TryGetValue(baseId, out var group))
         {
