@@ -229,7 +229,7 @@ public sealed class Generator : IDisposable
                 if (p.Logprobs is not null)
                 {
                     logprob = sampler.SampledLogprob;
-                    top = TopLogprobs(sampler);
+                    top = sampler.CopyTopLogprobs();
                 }
 
                 FinishReason? finish = null;
@@ -273,19 +273,6 @@ public sealed class Generator : IDisposable
         {
             Release(seq);
         }
-    }
-
-    private static (int, float)[] TopLogprobs(Sampler sampler)
-    {
-        var ids = sampler.TopLogprobTokenIds;
-        var values = sampler.TopLogprobs;
-        var result = new (int, float)[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            result[i] = (ids[i], values[i]);
-        }
-
-        return result;
     }
 
     private static bool Contains(IReadOnlyList<int> list, int value)

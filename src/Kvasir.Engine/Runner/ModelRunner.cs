@@ -109,7 +109,7 @@ public sealed class ModelRunner : IDisposable
                 tokens[i] = token;
                 if (logprobs is not null)
                 {
-                    logprobs[i] = new TokenLogprob(token, sampler.SampledLogprob, TopOf(sampler));
+                    logprobs[i] = new TokenLogprob(token, sampler.SampledLogprob, sampler.CopyTopLogprobs());
                 }
             }
 
@@ -121,19 +121,6 @@ public sealed class ModelRunner : IDisposable
 
     /// <summary>Frees the KV arena.</summary>
     public void Dispose() => _kv.Dispose();
-
-    private static (int, float)[] TopOf(Sampler sampler)
-    {
-        var ids = sampler.TopLogprobTokenIds;
-        var values = sampler.TopLogprobs;
-        var top = new (int, float)[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            top[i] = (ids[i], values[i]);
-        }
-
-        return top;
-    }
 
     private sealed record SequenceSampling(int[] Prompt, Sampler[] Samplers, List<int>[] Generated, bool WantLogprobs);
 }

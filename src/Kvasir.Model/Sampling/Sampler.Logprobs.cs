@@ -19,6 +19,18 @@ public sealed partial class Sampler
     /// <summary>Raw log-probabilities matching <see cref="TopLogprobTokenIds"/>; valid until the next call.</summary>
     public ReadOnlySpan<float> TopLogprobs => _topLogprobs;
 
+    /// <summary>The top alternatives of the last call as a new array of (token id, log-probability), best first.</summary>
+    public (int TokenId, float Logprob)[] CopyTopLogprobs()
+    {
+        var top = new (int, float)[_topIds.Length];
+        for (var i = 0; i < top.Length; i++)
+        {
+            top[i] = (_topIds[i], _topLogprobs[i]);
+        }
+
+        return top;
+    }
+
     /// <summary>Copies the top alternatives of the last call into caller buffers; returns how many were written.</summary>
     /// <param name="tokenIds">Receives token ids, best first.</param>
     /// <param name="logprobs">Receives the matching raw log-probabilities.</param>
