@@ -13,5 +13,5 @@ public sealed record MakeModelOptions
     public string? Name { get; init; }
 
     /// <summary>Chat template written with BPE vocabularies (ChatML by default; null for none).</summary>
-    public string? ChatTemplate { get; init; } = ModelMaker.ChatMlTemplate;
+    public string? ChatTemplate { get; init; } = ChatTemplates.ChatTemplate.ChatMlSource;
 }

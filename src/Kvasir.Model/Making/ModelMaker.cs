@@ -134,11 +134,6 @@ public static class ModelMaker
         w.Write(path);
     }
 
-    /// <summary>The chat template written into made models with a BPE vocabulary (ChatML).</summary>
-    public const string ChatMlTemplate =
-        "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}" +
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
-
     private static uint FileType(GgmlType type) => type switch
     {
         GgmlType.F32 => 0,
