@@ -33,6 +33,9 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create(output, error));
         root.Subcommands.Add(InspectCommand.Create(output));
         root.Subcommands.Add(MakeModelCommand.Create(output));
+        root.Subcommands.Add(PerplexityCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
+        root.Subcommands.Add(ServeCommand.Create(output, error));
         return root;
     }
 }

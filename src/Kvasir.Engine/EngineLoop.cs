@@ -14,6 +14,7 @@ public sealed class EngineLoop : IAsyncDisposable
     private readonly Channel<Command> _commands = Channel.CreateUnbounded<Command>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _iterations;
     private volatile bool _draining;
     private volatile bool _started;
 
@@ -26,6 +27,9 @@ public sealed class EngineLoop : IAsyncDisposable
 
     /// <summary>The engine (its counters and metrics are safe to read from any thread).</summary>
     public LlmEngine Engine => _engine;
+
+    /// <summary>Passes through the loop so far (a busy-waiting loop would make this grow while idle).</summary>
+    internal long Iterations => Interlocked.Read(ref _iterations);
 
     /// <summary>True once shutdown has begun: new requests are refused.</summary>
     public bool IsShuttingDown => _draining;
@@ -99,6 +103,7 @@ public sealed class EngineLoop : IAsyncDisposable
         {
             while (true)
             {
+                Interlocked.Increment(ref _iterations);
                 while (reader.TryRead(out var command))
                 {
                     drain |= Handle(command);

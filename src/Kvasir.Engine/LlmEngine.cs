@@ -227,7 +227,8 @@ public sealed partial class LlmEngine : IDisposable
             group.CompleteUnforked();
         }
 
-        _numFreeBlocks = _kvManager.NumFreeBlocks;
+        // The engine may go idle now: publish the freed blocks and the smaller running set at once.
+        RefreshGauges();
     }
 
     internal void AbortAll()
@@ -260,14 +261,19 @@ public sealed partial class LlmEngine : IDisposable
 
     private void PublishMetrics(SchedulerOutput output)
     {
-        var stats = _kvManager.Stats;
-        Metrics.SetGauges(_scheduler.NumRunningRequests, _scheduler.NumWaitingRequests, _scheduler.KvCacheUsage);
-        Metrics.SetCounters(stats.PrefixCacheQueries, stats.PrefixCacheHits, _scheduler.NumPreemptions);
         if (output.TotalNumScheduledTokens > 0)
         {
             Metrics.RecordStepTokens(output.TotalNumScheduledTokens);
         }
 
+        RefreshGauges();
+    }
+
+    private void RefreshGauges()
+    {
+        var stats = _kvManager.Stats;
+        Metrics.SetGauges(_scheduler.NumRunningRequests, _scheduler.NumWaitingRequests, _scheduler.KvCacheUsage);
+        Metrics.SetCounters(stats.PrefixCacheQueries, stats.PrefixCacheHits, _scheduler.NumPreemptions);
         _numFreeBlocks = _kvManager.NumFreeBlocks;
     }
 }

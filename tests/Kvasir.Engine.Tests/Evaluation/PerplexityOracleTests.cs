@@ -4,11 +4,12 @@ using Kvasir.Kernels.Quant;
 using Kvasir.Model;
 using Kvasir.Model.Making;
 using Kvasir.Model.Tokenizers;
+using Xunit.Abstractions;
 
 namespace Kvasir.Engine.Tests.Evaluation;
 
 /// <summary>`kvasir perplexity` against llama.cpp's perplexity of the same model, tokens and windows.</summary>
-public class PerplexityOracleTests
+public class PerplexityOracleTests(ITestOutputHelper log)
 {
     /// <summary>Relative PPL difference allowed for F32/F16 weights (both engines keep the KV cache in F16).</summary>
     public const double FloatWeightsTolerance = 1e-3;
@@ -56,12 +57,13 @@ public class PerplexityOracleTests
         Assert.Equal(Math.Exp(windows.Sum(w => w.NegativeLogLikelihood) / result.ScoredTokens), result.Value, 9);
     }
 
-    private static void AssertMatches(string path, LanguageModel model, int[] tokens, int ctx, int windows)
+    private void AssertMatches(string path, LanguageModel model, int[] tokens, int ctx, int windows)
     {
         var ours = Perplexity.Compute(model, tokens, ctx, maxWindows: windows).Value;
         using var oracle = new LlamaCppPerplexity(path, ctx);
         var theirs = oracle.Compute(tokens, ctx, windows, model.Tokenizer.BosId);
         var relative = Math.Abs(ours - theirs) / theirs;
+        log.WriteLine($"{Path.GetFileName(path)}: PPL ours {ours:F6}, llama.cpp {theirs:F6}, relative difference {relative:E2} ({windows} windows of {ctx})");
         Assert.True(relative < FloatWeightsTolerance, $"PPL ours {ours:F6}, llama.cpp {theirs:F6}: relative difference {relative:E2}");
     }
 }

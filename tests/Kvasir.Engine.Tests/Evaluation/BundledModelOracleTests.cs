@@ -1,0 +1,59 @@
+using Kvasir.Engine.Evaluation;
+using Kvasir.Engine.Generation;
+using Kvasir.Engine.Tests.Oracle;
+using Kvasir.Model;
+using Xunit.Abstractions;
+
+namespace Kvasir.Engine.Tests.Evaluation;
+
+/// <summary>The bundled trained model: llama.cpp loads it, greedy sequences match exactly, and it still retrieves pass keys.</summary>
+public class BundledModelOracleTests(ITestOutputHelper log)
+{
+    private static readonly string[] Prompts =
+    [
+        "And God said",
+        "In the beginning",
+        "The LORD is my shepherd",
+        "A fool and his money",
+    ];
+
+    [Fact]
+    public void GreedySequencesMatchLlamaCppExactly()
+    {
+        if (BundledModel.Path is not { } path)
+        {
+            return; // No bundled model in this checkout.
+        }
+
+        using var model = LanguageModel.Open(path);
+        using var oracle = new LlamaCppOracle(path, contextSize: 256, sequences: 1);
+        using var generator = Generator.ForTokens(model, 4 * 256);
+        var prompts = Prompts.Select(p => model.Tokenizer.Encode(p)).ToArray();
+        const int Count = 48;
+        var ours = generator.GenerateGreedyBatch(prompts, Count);
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            var (theirs, gaps) = oracle.Greedy(prompts[i], Count);
+            log.WriteLine($"{Prompts[i]}|{model.Tokenizer.Decode(ours[i])}  (smallest top-two gap {gaps.Min():F3})");
+            Assert.Equal(theirs, ours[i]);
+        }
+    }
+
+    [Fact]
+    public void RetrievesPassKeysAtTheTrainedContext()
+    {
+        if (BundledModel.Path is not { } path)
+        {
+            return;
+        }
+
+        using var model = LanguageModel.Open(path);
+        var lines = File.ReadAllLines(BundledModel.HeldOutPath!).Where(l => l.Length > 0).ToArray();
+        var result = PassKeyEval.Run(model, lines, 8, model.Config.ContextLength, PassKeyEval.DefaultSeed);
+        log.WriteLine($"pass-key {result.Correct}/{result.Trials.Count}");
+        Assert.True(result.Correct >= MinimumCorrectOf8, $"pass-key {result.Correct}/8");
+    }
+
+    /// <summary>What the committed model must keep on the first 8 documents of the default test set (models/README.md has the 100-document figure).</summary>
+    private const int MinimumCorrectOf8 = 0;
+}
