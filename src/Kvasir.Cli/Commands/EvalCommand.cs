@@ -21,7 +21,7 @@ public static class EvalCommand
 
     private static Command CreatePassKey(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model", "-m") { Description = "Path of a GGUF model file.", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "Path of a GGUF model file (default: the bundled model)." };
         var n = new Option<int>("--n") { Description = "Number of documents.", DefaultValueFactory = _ => 100 };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Document length in tokens (prompt and answer).", DefaultValueFactory = _ => 1024 };
         var seed = new Option<int>("--seed", "-s") { Description = "Seed of the test set.", DefaultValueFactory = _ => PassKeyEval.DefaultSeed };
@@ -33,7 +33,7 @@ public static class EvalCommand
         };
         command.SetAction(parse =>
         {
-            var modelPath = parse.GetValue(model)!;
+            var modelPath = BundledModel.Resolve(parse.GetValue(model));
             var fillerPath = parse.GetValue(filler) ?? DefaultFillerPath(modelPath);
             RunPassKey(modelPath, fillerPath, parse.GetValue(n), parse.GetValue(ctx), parse.GetValue(seed), parse.GetValue(verbose), output, error);
             return 0;

@@ -14,7 +14,7 @@ public static class GenerateCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model", "-m") { Description = "Path of a GGUF model file.", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "Path of a GGUF model file (default: the bundled model)." };
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt text.", Required = true };
         var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 128 };
         var temperature = new Option<float>("--temperature", "--temp") { Description = "Sampling temperature; 0 is greedy.", DefaultValueFactory = _ => 0.8f };
@@ -63,7 +63,7 @@ public static class GenerateCommand
                 "f32" => KvDataType.F32,
                 var other => throw new CliException($"unknown KV type '{other}': use f16 or f32."),
             };
-            Run(parse.GetValue(model)!, parse.GetValue(prompt)!, p, !parse.GetValue(noSpecial), kv, parse.GetValue(stats), output, error, cancellationToken);
+            Run(BundledModel.Resolve(parse.GetValue(model)), parse.GetValue(prompt)!, p, !parse.GetValue(noSpecial), kv, parse.GetValue(stats), output, error, cancellationToken);
             return Task.FromResult(0);
         });
         return command;

@@ -15,7 +15,7 @@ public static class PerplexityCommand
     /// <summary>Builds the command.</summary>
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model", "-m") { Description = "Path of a GGUF model file.", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "Path of a GGUF model file (default: the bundled model)." };
         var file = new Option<string>("--file", "-f") { Description = "UTF-8 text file to score.", Required = true };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Window size in tokens (default: 512, or the model's context if smaller)." };
         var chunks = new Option<int>("--chunks") { Description = "Score at most this many windows (default: all)." };
@@ -25,7 +25,7 @@ public static class PerplexityCommand
         };
         command.SetAction(parse =>
         {
-            Run(parse.GetValue(model)!, parse.GetValue(file)!, parse.GetValue(ctx), parse.GetValue(chunks), output, error);
+            Run(BundledModel.Resolve(parse.GetValue(model)), parse.GetValue(file)!, parse.GetValue(ctx), parse.GetValue(chunks), output, error);
             return 0;
         });
         return command;

@@ -15,13 +15,11 @@ namespace Kvasir.Cli.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    /// <summary>Where the model bundled with Kvasir is looked for when --model is not given.</summary>
-    public static string BundledModelPath => Path.Combine(AppContext.BaseDirectory, "models", "kvasir.gguf");
 
     /// <summary>Builds the command.</summary>
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string?>("--model", "-m") { Description = $"Path of a GGUF model file (default: the bundled model, {BundledModelPath})." };
+        var model = new Option<string?>("--model", "-m") { Description = $"Path of a GGUF model file (default: the bundled model, {BundledModel.Path})." };
         var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1, 0.0.0.0, ::1, localhost).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on (0: any free port).", DefaultValueFactory = _ => 8000 };
         var apiKey = new Option<string[]>("--api-key") { Description = "Accept this bearer key (repeatable); KEY=TENANT names its tenant. Tenants never share cached KV." };
@@ -87,8 +85,7 @@ public static class ServeCommand
             throw new CliException(problem);
         }
 
-        modelPath ??= File.Exists(BundledModelPath) ? BundledModelPath
-            : throw new CliException($"no --model given and no bundled model found at {BundledModelPath}: pass --model path/to/model.gguf.");
+        modelPath = BundledModel.Resolve(modelPath);
         using var model = CliModel.Guard(() => LanguageModel.Open(modelPath));
         LlmEngine engine;
         try

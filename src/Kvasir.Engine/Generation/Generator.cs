@@ -288,7 +288,8 @@ public sealed class Generator : IDisposable
         return false;
     }
 
-    private static (int Best, float Gap) ArgMaxWithGap(ReadOnlySpan<float> row)
+    /// <summary>The index of the largest logit and its gap to the runner-up (for judging near-ties).</summary>
+    internal static (int Best, float Gap) ArgMaxWithGap(ReadOnlySpan<float> row)
     {
         var best = 0;
         var first = float.NegativeInfinity;

@@ -90,26 +90,7 @@ public sealed class LlamaCppOracle : IDisposable
         return (tokens, gaps);
     }
 
-    public static (int Best, float Gap) ArgMaxGap(ReadOnlySpan<float> row)
-    {
-        var best = 0;
-        float first = float.NegativeInfinity, second = float.NegativeInfinity;
-        for (var i = 0; i < row.Length; i++)
-        {
-            if (row[i] > first)
-            {
-                second = first;
-                first = row[i];
-                best = i;
-            }
-            else if (row[i] > second)
-            {
-                second = row[i];
-            }
-        }
-
-        return (best, first - second);
-    }
+    public static (int Best, float Gap) ArgMaxGap(ReadOnlySpan<float> row) => Kvasir.Engine.Generation.Generator.ArgMaxWithGap(row);
 
     public void Dispose()
     {
