@@ -32,6 +32,24 @@ internal static class GradientCheck
         return s;
     }
 
+    /// <summary>Up to <paramref name="count"/> distinct indices below <paramref name="length"/>, seeded (checking a sample keeps the tests fast).</summary>
+    public static int[] Sample(int length, int count, int seed)
+    {
+        if (length <= count)
+        {
+            return [.. Enumerable.Range(0, length)];
+        }
+
+        var rng = new Random(seed);
+        var set = new SortedSet<int>();
+        while (set.Count < count)
+        {
+            set.Add(rng.Next(length));
+        }
+
+        return [.. set];
+    }
+
     /// <summary>Numeric gradient of <paramref name="loss"/> with respect to x at the given indices (all when null).</summary>
     public static double[] Numeric(float[] x, Func<double> loss, IReadOnlyList<int>? indices = null, float eps = 1e-3f)
     {

@@ -16,8 +16,17 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
 
     public float CurriculumFraction { get; init; } = 0.5f;
 
+    /// <summary>Step at which the curriculum starts (a later phase of training can restart it from short documents).</summary>
+    public int CurriculumStart { get; init; }
+
     /// <summary>Fraction of each batch's tokens given to pass-key documents.</summary>
     public float PassKeyShare { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Fraction of each batch's tokens given to copy documents (BOS, a passage, the same passage again): every
+    /// token of the repeat is predictable only by looking back, the dense signal that makes induction heads form.
+    /// </summary>
+    public float CopyShare { get; init; }
 
     /// <summary>Loss weight of the answer tokens of a pass-key document.</summary>
     public float AnswerWeight { get; init; } = 3f;
@@ -27,14 +36,14 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
     {
         var rng = new Random(unchecked((int)(seed * 1_000_003UL)) ^ (step * 7919));
         var batch = new TrainBatch();
-        var progress = Math.Min(1f, step / (CurriculumFraction * totalSteps));
+        var progress = Math.Clamp((step - CurriculumStart) / (CurriculumFraction * (totalSteps - CurriculumStart)), 0f, 1f);
         var maxDoc = (int)(MinDocLength + ((contextLength - MinDocLength) * progress));
         var docBudget = (int)(tokenBudget * PassKeyShare);
         var weights = new List<float>();
         while (batch.NumTokens < docBudget)
         {
             var length = Math.Min(docBudget - batch.NumTokens + 1, rng.Next(maxDoc / 2, maxDoc + 1));
-            if (length < MinDocLength / 2)
+            if (length < Math.Max(64, MinDocLength / 2))
             {
                 break;
             }
@@ -49,6 +58,19 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
             }
 
             batch.Add(doc.Tokens, weights.ToArray());
+        }
+
+        var copyBudget = batch.NumTokens + (int)(tokenBudget * CopyShare);
+        while (batch.NumTokens + (maxDoc / 2) <= copyBudget)
+        {
+            var length = Math.Min(copyBudget - batch.NumTokens + 1, rng.Next(maxDoc / 2, maxDoc + 1));
+            var half = (length - 1) / 2;
+            var copy = new int[1 + (2 * half)];
+            copy[0] = bos;
+            var start = rng.Next(stream.Length - half);
+            Array.Copy(stream, start, copy, 1, half);
+            Array.Copy(stream, start, copy, 1 + half, half);
+            batch.Add(copy);
         }
 
         var window = new int[TextLength];

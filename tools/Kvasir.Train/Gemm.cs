@@ -63,7 +63,7 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>Scalar reference of <see cref="Multiply"/> (tests).</summary>
+    /// <summary>Scalar reference of the product (tests).</summary>
     public static void MultiplyReference(
         ReadOnlySpan<float> a, int aRowStride, int aColStride, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         int m, int n, int k, bool accumulate)

@@ -31,7 +31,12 @@ internal static class GgufExport
             w.Add(key, value);
         }
 
-        w.Add("tokenizer.chat_template", ModelMaker.ChatMlTemplate);
+        // The ChatML template that made models carry (the vocabulary has <|im_start|> and <|im_end|>).
+        if (new MakeModelOptions().ChatTemplate is { } template)
+        {
+            w.Add("tokenizer.chat_template", template);
+        }
+
         foreach (var (key, value) in extraMetadata)
         {
             w.Add(key, value);

@@ -60,6 +60,9 @@ var mixer = new DataMixer(trainStream, trainDocs, config.ContextLength, tokenize
     PassKeyShare = options.PassKeyShare,
     MinDocLength = options.MinDocLength,
     CurriculumFraction = options.CurriculumFraction,
+    CurriculumStart = options.CurriculumStart,
+    AnswerWeight = options.AnswerWeight,
+    CopyShare = options.CopyShare,
 };
 var probCapacity = (long)options.TokensPerStep * config.ContextLength * config.Heads;
 var trainer = new LlamaTrainer(parameters, options.TokensPerStep + 64, probCapacity);

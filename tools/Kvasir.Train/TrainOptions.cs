@@ -26,6 +26,12 @@ internal sealed record TrainOptions
 
     public float PassKeyShare { get; init; } = 0.5f;
 
+    public int CurriculumStart { get; init; }
+
+    public float CopyShare { get; init; }
+
+    public float AnswerWeight { get; init; } = 3f;
+
     public float LearningRate { get; init; } = 2e-3f;
 
     public int WarmupSteps { get; init; } = 30;
@@ -78,6 +84,9 @@ internal sealed record TrainOptions
                 "--min-doc" => o with { MinDocLength = I() },
                 "--curriculum" => o with { CurriculumFraction = F() },
                 "--passkey-share" => o with { PassKeyShare = F() },
+                "--curriculum-start" => o with { CurriculumStart = I() },
+                "--answer-weight" => o with { AnswerWeight = F() },
+                "--copy-share" => o with { CopyShare = F() },
                 "--lr" => o with { LearningRate = F() },
                 "--warmup" => o with { WarmupSteps = I() },
                 "--wd" => o with { WeightDecay = F() },
