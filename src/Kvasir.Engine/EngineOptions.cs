@@ -5,7 +5,10 @@ namespace Kvasir.Engine;
 /// <summary>How the engine is sized and scheduled (the flags of `kvasir serve`).</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Bytes for the KV arena; 0 means <see cref="KvCacheMemoryFraction"/> of available memory.</summary>
+    /// <summary>
+    /// Bytes for the KV arena; 0 means <see cref="KvCacheMemoryFraction"/> of available memory, capped at twice
+    /// what <see cref="MaxNumSeqs"/> sequences at full context can use.
+    /// </summary>
     public long KvCacheMemoryBytes { get; init; }
 
     /// <summary>Fraction of available memory for the KV arena when no byte count is given.</summary>

@@ -89,13 +89,17 @@ public sealed partial class LlmEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var config = model.Config;
         var maxModelLen = options.MaxModelLen > 0 ? Math.Min(options.MaxModelLen, config.ContextLength) : config.ContextLength;
+        // Without an explicit size, take the fraction of memory but no more than twice what MaxNumSeqs
+        // sequences at full context can hold (the second half keeps finished requests' prefixes cached).
+        var bytesPerBlock = KvCacheStorage.BytesPerBlock(config, options.BlockSize, options.KvDataType);
+        var usefulBytes = 2L * options.MaxNumSeqs * ((maxModelLen + options.BlockSize - 1) / options.BlockSize) * bytesPerBlock;
         var bytes = options.KvCacheMemoryBytes > 0
             ? options.KvCacheMemoryBytes
-            : (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.KvCacheMemoryFraction);
+            : Math.Min(usefulBytes, (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.KvCacheMemoryFraction));
         var numBlocks = KvCacheStorage.BlocksForBudget(config, bytes, options.BlockSize, options.KvDataType);
         if (numBlocks < 1)
         {
-            throw new ArgumentException($"--kv-cache-memory {bytes} bytes holds no block: one block of {options.BlockSize} tokens takes {KvCacheStorage.BytesPerBlock(config, options.BlockSize, options.KvDataType)} bytes.", nameof(options));
+            throw new ArgumentException($"--kv-cache-memory {bytes} bytes holds no block: one block of {options.BlockSize} tokens takes {bytesPerBlock} bytes.", nameof(options));
         }
 
         var storage = new KvCacheStorage(config, numBlocks, options.BlockSize, options.KvDataType);

@@ -37,8 +37,8 @@ public sealed unsafe class KvCacheStorage : IDisposable
         _blockBytesPerRegion = config.HeadCountKv * blockSize * config.HeadDim * ElementBytes(dataType);
         _regionBytes = (long)_blockBytesPerRegion * numBlocks;
         TotalBytes = _regionBytes * 2 * config.BlockCount;
+        // Not cleared: a slot is always written before attention reads it, and untouched pages cost no RAM.
         _arena = (byte*)NativeMemory.AlignedAlloc((nuint)TotalBytes, 64);
-        NativeMemory.Clear(_arena, (nuint)TotalBytes);
         _layers = new KvLayerView[config.BlockCount];
         for (var l = 0; l < config.BlockCount; l++)
         {
