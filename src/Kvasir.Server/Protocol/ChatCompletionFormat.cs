@@ -78,17 +78,7 @@ public sealed class ChatCompletionFormat(string id, string model, Tokenizer toke
     }
 
     /// <inheritdoc />
-    public override void WriteUsageChunk(Utf8JsonWriter json, UsageTotals usage)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(usage);
-        json.WriteStartObject();
-        WriteHead(json, "chat.completion.chunk");
-        json.WriteStartArray("choices");
-        json.WriteEndArray();
-        usage.Write(json);
-        json.WriteEndObject();
-    }
+    protected override string ChunkObject => "chat.completion.chunk";
 
     /// <inheritdoc />
     public override void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage)

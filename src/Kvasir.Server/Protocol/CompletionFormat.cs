@@ -48,7 +48,20 @@ public abstract class CompletionFormat
     public abstract void WriteChunk(Utf8JsonWriter json, TokenDelta delta, bool includeUsageField);
 
     /// <summary>Writes the last chunk of a stream with include_usage: no choices, the usage.</summary>
-    public abstract void WriteUsageChunk(Utf8JsonWriter json, UsageTotals usage);
+    public void WriteUsageChunk(Utf8JsonWriter json, UsageTotals usage)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(usage);
+        json.WriteStartObject();
+        WriteHead(json, ChunkObject);
+        json.WriteStartArray("choices");
+        json.WriteEndArray();
+        usage.Write(json);
+        json.WriteEndObject();
+    }
+
+    /// <summary>The "object" value of a streamed chunk ("chat.completion.chunk", "text_completion").</summary>
+    protected abstract string ChunkObject { get; }
 
     /// <summary>Writes the whole non-streamed response.</summary>
     public abstract void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage);

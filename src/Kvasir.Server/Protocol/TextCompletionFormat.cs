@@ -53,17 +53,7 @@ public sealed class TextCompletionFormat : CompletionFormat
     }
 
     /// <inheritdoc />
-    public override void WriteUsageChunk(Utf8JsonWriter json, UsageTotals usage)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(usage);
-        json.WriteStartObject();
-        WriteHead(json, "text_completion");
-        json.WriteStartArray("choices");
-        json.WriteEndArray();
-        usage.Write(json);
-        json.WriteEndObject();
-    }
+    protected override string ChunkObject => "text_completion";
 
     /// <inheritdoc />
     public override void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage)
