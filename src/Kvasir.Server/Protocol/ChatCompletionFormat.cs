@@ -17,37 +17,19 @@ public sealed class ChatCompletionFormat(string id, string model, Tokenizer toke
     /// <inheritdoc />
     public override void WriteOpeningChunk(Utf8JsonWriter json, int index, bool includeUsageField)
     {
-        json.WriteStartObject();
-        WriteHead(json, "chat.completion.chunk");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", index);
+        ArgumentNullException.ThrowIfNull(json);
+        WriteChunkStart(json, index);
         json.WriteStartObject("delta");
         json.WriteString("role", "assistant");
         json.WriteString("content", string.Empty);
         json.WriteEndObject();
         json.WriteNull("logprobs");
-        json.WriteNull("finish_reason");
-        json.WriteEndObject();
-        json.WriteEndArray();
-        if (includeUsageField)
-        {
-            json.WriteNull("usage");
-        }
-
-        json.WriteEndObject();
+        WriteChunkEnd(json, null, includeUsageField);
     }
 
     /// <inheritdoc />
-    public override void WriteChunk(Utf8JsonWriter json, TokenDelta delta, bool includeUsageField)
+    protected override void WriteChunkChoice(Utf8JsonWriter json, TokenDelta delta)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(delta);
-        json.WriteStartObject();
-        WriteHead(json, "chat.completion.chunk");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", delta.Index);
         json.WriteStartObject("delta");
         if (delta.Text.Length > 0 || delta.Finish is null)
         {
@@ -65,16 +47,6 @@ public sealed class ChatCompletionFormat(string id, string model, Tokenizer toke
         {
             json.WriteNull("logprobs");
         }
-
-        WriteFinish(json, delta.Finish);
-        json.WriteEndObject();
-        json.WriteEndArray();
-        if (includeUsageField)
-        {
-            json.WriteNull("usage");
-        }
-
-        json.WriteEndObject();
     }
 
     /// <inheritdoc />

@@ -45,7 +45,41 @@ public abstract class CompletionFormat
     }
 
     /// <summary>Writes one streamed chunk for a delta.</summary>
-    public abstract void WriteChunk(Utf8JsonWriter json, TokenDelta delta, bool includeUsageField);
+    public void WriteChunk(Utf8JsonWriter json, TokenDelta delta, bool includeUsageField)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(delta);
+        WriteChunkStart(json, delta.Index);
+        WriteChunkChoice(json, delta);
+        WriteChunkEnd(json, delta.Finish, includeUsageField);
+    }
+
+    /// <summary>Writes what a format puts in a streamed choice besides its index and finish_reason.</summary>
+    protected abstract void WriteChunkChoice(Utf8JsonWriter json, TokenDelta delta);
+
+    /// <summary>Opens a streamed chunk with one choice: head, "choices": [{"index": ...</summary>
+    protected void WriteChunkStart(Utf8JsonWriter json, int index)
+    {
+        json.WriteStartObject();
+        WriteHead(json, ChunkObject);
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", index);
+    }
+
+    /// <summary>Closes a streamed chunk: finish_reason, the choice, and "usage": null when asked.</summary>
+    protected void WriteChunkEnd(Utf8JsonWriter json, FinishReason? finish, bool includeUsageField)
+    {
+        WriteFinish(json, finish);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (includeUsageField)
+        {
+            json.WriteNull("usage");
+        }
+
+        json.WriteEndObject();
+    }
 
     /// <summary>Writes the last chunk of a stream with include_usage: no choices, the usage.</summary>
     public void WriteUsageChunk(Utf8JsonWriter json, UsageTotals usage)

@@ -22,15 +22,8 @@ public sealed class TextCompletionFormat : CompletionFormat
     }
 
     /// <inheritdoc />
-    public override void WriteChunk(Utf8JsonWriter json, TokenDelta delta, bool includeUsageField)
+    protected override void WriteChunkChoice(Utf8JsonWriter json, TokenDelta delta)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(delta);
-        json.WriteStartObject();
-        WriteHead(json, "text_completion");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", delta.Index);
         json.WriteString("text", delta.Text);
         if (_logprobs && delta.Logprobs is { } lp)
         {
@@ -40,16 +33,6 @@ public sealed class TextCompletionFormat : CompletionFormat
         {
             json.WriteNull("logprobs");
         }
-
-        WriteFinish(json, delta.Finish);
-        json.WriteEndObject();
-        json.WriteEndArray();
-        if (includeUsageField)
-        {
-            json.WriteNull("usage");
-        }
-
-        json.WriteEndObject();
     }
 
     /// <inheritdoc />
