@@ -41,20 +41,16 @@ public sealed class EngineMetrics : IDisposable
         TimePerOutputToken = new LatencyHistogram("time_per_output_token_seconds", "Time per output token after the first.", LatencyBounds);
         E2eLatency = new LatencyHistogram("e2e_request_latency_seconds", "End-to-end request latency.", LatencyBounds);
         TokensPerStep = new LatencyHistogram("iteration_tokens_total", "Tokens run per engine step.", TokenBounds);
-        var ttft = _meter.CreateHistogram<double>("kvasir.time_to_first_token", "s");
-        var tpot = _meter.CreateHistogram<double>("kvasir.time_per_output_token", "s");
-        var e2e = _meter.CreateHistogram<double>("kvasir.e2e_request_latency", "s");
-        var perStep = _meter.CreateHistogram<int>("kvasir.step.tokens", "tokens");
-        _recordTtft = v => { TimeToFirstToken.Observe(v); ttft.Record(v); };
-        _recordTpot = v => { TimePerOutputToken.Observe(v); tpot.Record(v); };
-        _recordE2e = v => { E2eLatency.Observe(v); e2e.Record(v); };
-        _recordStep = v => { TokensPerStep.Observe(v); perStep.Record(v); };
+        _ttft = _meter.CreateHistogram<double>("kvasir.time_to_first_token", "s");
+        _tpot = _meter.CreateHistogram<double>("kvasir.time_per_output_token", "s");
+        _e2e = _meter.CreateHistogram<double>("kvasir.e2e_request_latency", "s");
+        _stepTokens = _meter.CreateHistogram<int>("kvasir.step.tokens", "tokens");
     }
 
-    private readonly Action<double> _recordTtft;
-    private readonly Action<double> _recordTpot;
-    private readonly Action<double> _recordE2e;
-    private readonly Action<int> _recordStep;
+    private readonly Histogram<double> _ttft;
+    private readonly Histogram<double> _tpot;
+    private readonly Histogram<double> _e2e;
+    private readonly Histogram<int> _stepTokens;
 
     /// <summary>The served model's name (a label on every exported metric).</summary>
     public string ModelName { get; }
@@ -131,13 +127,29 @@ public sealed class EngineMetrics : IDisposable
         }
     }
 
-    internal void RecordTimeToFirstToken(double seconds) => _recordTtft(seconds);
+    internal void RecordTimeToFirstToken(double seconds)
+    {
+        TimeToFirstToken.Observe(seconds);
+        _ttft.Record(seconds);
+    }
 
-    internal void RecordTimePerOutputToken(double seconds) => _recordTpot(seconds);
+    internal void RecordTimePerOutputToken(double seconds)
+    {
+        TimePerOutputToken.Observe(seconds);
+        _tpot.Record(seconds);
+    }
 
-    internal void RecordE2eLatency(double seconds) => _recordE2e(seconds);
+    internal void RecordE2eLatency(double seconds)
+    {
+        E2eLatency.Observe(seconds);
+        _e2e.Record(seconds);
+    }
 
-    internal void RecordStepTokens(int tokens) => _recordStep(tokens);
+    internal void RecordStepTokens(int tokens)
+    {
+        TokensPerStep.Observe(tokens);
+        _stepTokens.Record(tokens);
+    }
 
     /// <summary>Disposes the meter.</summary>
     public void Dispose() => _meter.Dispose();
