@@ -8,7 +8,8 @@ namespace Kvasir.Kernels;
 /// A fixed set of worker threads for data-parallel kernels, in ggml's style: the threads are created once;
 /// a job is split into chunks that the workers and the calling thread claim with
 /// <see cref="Interlocked.Increment(ref int)"/>; <see cref="Run{TWork}(int, in TWork)"/> returns once
-/// every chunk has finished (the barrier between dependent phases). A call allocates nothing.
+/// every chunk has finished (the barrier between dependent phases). A call allocates nothing and takes no
+/// lock while the workers are spinning.
 /// </summary>
 /// <remarks>
 /// <para>Workers spin for a short while after a job (decode issues many small matmuls back to back, and a
@@ -35,6 +36,7 @@ public sealed unsafe class KernelThreadPool : IDisposable
     private int _nextChunk;
     private int _pendingWorkers;
     private int _generation;
+    private int _sleepers;
     private int _busy;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _failure;
@@ -94,10 +96,16 @@ public sealed unsafe class KernelThreadPool : IDisposable
             _failure = null;
             Volatile.Write(ref _nextChunk, 0);
             Volatile.Write(ref _pendingWorkers, _workers.Length);
-            lock (_sleepLock)
+            // Post the job; take the lock only to wake workers that went to sleep. A worker counts itself in
+            // _sleepers (under the lock) before it re-checks the generation and waits, so with both sides
+            // using full fences either it sees the new generation or this call sees it asleep.
+            Interlocked.Increment(ref _generation);
+            if (Volatile.Read(ref _sleepers) != 0)
             {
-                Interlocked.Increment(ref _generation);
-                Monitor.PulseAll(_sleepLock);
+                lock (_sleepLock)
+                {
+                    Monitor.PulseAll(_sleepLock);
+                }
             }
 
             RunChunks();
@@ -183,10 +191,13 @@ public sealed unsafe class KernelThreadPool : IDisposable
             {
                 lock (_sleepLock)
                 {
-                    while (_generation == seen && !_disposed)
+                    Interlocked.Increment(ref _sleepers);
+                    while (Volatile.Read(ref _generation) == seen && !_disposed)
                     {
                         Monitor.Wait(_sleepLock);
                     }
+
+                    Interlocked.Decrement(ref _sleepers);
                 }
             }
 
