@@ -16,10 +16,10 @@ public static class BenchRunner
     /// <param name="offsets">Send offsets in seconds, one per request (<see cref="ArrivalSchedule"/>).</param>
     /// <param name="options">Run options.</param>
     /// <param name="tokensPerWord">Recorded in the run.</param>
-    /// <param name="progress">Called with (done, total) after each request; may be null.</param>
+    /// <param name="progress">Called with each request's outcome as it finishes (from any thread); may be null.</param>
     /// <param name="cancellationToken">Stops the run.</param>
     public static async Task<BenchRun> RunAsync(OpenAiStreamClient client, string model, IReadOnlyList<BenchRequest> requests, IReadOnlyList<double> offsets,
-        BenchOptions options, double tokensPerWord, Action<int, int>? progress, CancellationToken cancellationToken)
+        BenchOptions options, double tokensPerWord, Action<RequestOutcome>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(requests);
@@ -52,7 +52,6 @@ public static class BenchRunner
         using var limit = options.MaxConcurrency > 0 ? new SemaphoreSlim(options.MaxConcurrency) : null;
         var outcomes = new RequestOutcome[requests.Count];
         var tasks = new Task[requests.Count];
-        var done = 0;
         var start = Stopwatch.GetTimestamp();
         var sampling = options.MetricsInterval > 0 ? Task.Run(() => sampler.SampleAsync(start, stopSampling.Token), CancellationToken.None) : Task.CompletedTask;
         for (var i = 0; i < requests.Count; i++)
@@ -82,8 +81,9 @@ public static class BenchRunner
             finally
             {
                 limit?.Release();
-                progress?.Invoke(Interlocked.Increment(ref done), requests.Count);
             }
+
+            progress?.Invoke(outcomes[index]);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);

@@ -165,9 +165,9 @@ public static class BenchCommand
                 for (var c = 0; c < clients.Length; c++)
                 {
                     var label = clients.Length == 1 ? "" : c == 0 ? "A" : "B";
-                    var progress = new ProgressLine(error, $"{label} {clients[c].BaseAddress}".Trim());
-                    var run = await BenchRunner.RunAsync(clients[c], modelName, requests, offsets, options, tokensPerWord, progress.Report, cancellationToken).ConfigureAwait(false);
-                    progress.Finish();
+                    var client = clients[c];
+                    var run = await BenchProgress.RunAsync(error, $"{label} {client.BaseAddress}".Trim(), requests.Count,
+                        report => BenchRunner.RunAsync(client, modelName, requests, offsets, options, tokensPerWord, report, cancellationToken)).ConfigureAwait(false);
                     reports[c] = BenchReport.Create(run, options);
                     var path = clients.Length == 1 ? basePath : Suffixed(basePath, rounds == 1 ? label : $"{label}{round + 1}");
                     BenchResultWriter.Write(path, reports[c], options, data, date);
