@@ -6,10 +6,11 @@ namespace Kvasir.Kernels;
 
 /// <summary>
 /// A fixed set of worker threads for data-parallel kernels, in ggml's style: the threads are created once;
-/// a job is split into chunks that the workers and the calling thread claim with
-/// <see cref="Interlocked.Increment(ref int)"/>; <see cref="Run{TWork}(int, in TWork)"/> returns once
-/// every chunk has finished (the barrier between dependent phases). A call allocates nothing and takes no
-/// lock while the workers are spinning.
+/// a job is split into chunks that the workers and the calling thread claim by compare-exchange;
+/// <see cref="Run{TWork}(int, in TWork)"/> returns once every chunk has finished (the barrier between
+/// dependent phases). The barrier waits only for chunks that were claimed: on a shared machine a worker
+/// that the OS has descheduled costs its share of the parallelism, not a stall of the caller. A call
+/// allocates nothing and takes no lock while the workers are spinning.
 /// </summary>
 /// <remarks>
 /// <para>Workers spin for a short while after a job (decode issues many small matmuls back to back, and a
@@ -27,15 +28,18 @@ public sealed unsafe class KernelThreadPool : IDisposable
     private readonly Thread[] _workers;
     private readonly object _sleepLock = new();
 
-    // The current job. Written only by the thread that holds _busy, before _generation is bumped, and
-    // read by the workers after they see the new generation; never changed while a worker is in a job.
+    // The current job. Written only by the thread that holds _busy, before the job is posted in _state,
+    // and read by the workers after they see the new generation there; a worker that reads a later job's
+    // fields by mistake fails to claim a chunk (the generation in _state no longer matches) and runs nothing.
     private delegate*<void*, int, void> _body;
     private void* _work;
     private int _chunkCount;
 
-    private int _nextChunk;
-    private int _pendingWorkers;
-    private int _generation;
+    // The job's generation (high 32 bits) and its next unclaimed chunk (low 32 bits; int.MaxValue once the
+    // job is over), claimed by compare-exchange, so a claim only ever takes a chunk of the job whose fields
+    // the claimer read.
+    private long _state;
+    private int _completedChunks;
     private int _sleepers;
     private int _busy;
     private volatile bool _disposed;
@@ -94,12 +98,13 @@ public sealed unsafe class KernelThreadPool : IDisposable
             _work = Unsafe.AsPointer(ref local);
             _chunkCount = chunkCount;
             _failure = null;
-            Volatile.Write(ref _nextChunk, 0);
-            Volatile.Write(ref _pendingWorkers, _workers.Length);
-            // Post the job; take the lock only to wake workers that went to sleep. A worker counts itself in
-            // _sleepers (under the lock) before it re-checks the generation and waits, so with both sides
-            // using full fences either it sees the new generation or this call sees it asleep.
-            Interlocked.Increment(ref _generation);
+            Volatile.Write(ref _completedChunks, 0);
+
+            // Post the job (a full fence); take the lock only to wake workers that went to sleep. A worker
+            // counts itself in _sleepers (under the lock) before it re-checks the generation and waits, so
+            // with both sides using full fences either it sees the new job or this call sees it asleep.
+            long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, generation << 32);
             if (Volatile.Read(ref _sleepers) != 0)
             {
                 lock (_sleepLock)
@@ -108,15 +113,18 @@ public sealed unsafe class KernelThreadPool : IDisposable
                 }
             }
 
-            RunChunks();
+            RunChunks(generation);
 
-            // Barrier: wait for the workers to leave the job (they are finishing their last chunk).
+            // Barrier: wait only for chunks a worker claimed and is still running. A worker that has not
+            // woken yet claims nothing late, so a descheduled thread costs parallelism, not a stall.
             var spinner = default(SpinWait);
-            while (Volatile.Read(ref _pendingWorkers) != 0)
+            while (Volatile.Read(ref _completedChunks) != chunkCount)
             {
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
 
+            // Close the job before its fields change, so that a late worker cannot claim past its end.
+            Volatile.Write(ref _state, (generation << 32) | int.MaxValue);
             _work = null;
             _failure?.Throw();
         }
@@ -150,18 +158,30 @@ public sealed unsafe class KernelThreadPool : IDisposable
         where TWork : unmanaged, IKernelWork =>
         ((TWork*)work)->Execute(chunk);
 
-    /// <summary>Claims and runs chunks until none are left.</summary>
-    private void RunChunks()
+    /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none are left (or the job is over).</summary>
+    private void RunChunks(long generation)
     {
-        var body = _body;
-        void* work = _work;
-        int count = _chunkCount;
         while (true)
         {
-            int chunk = Interlocked.Increment(ref _nextChunk) - 1;
-            if (chunk >= count)
+            // The state first, then the job's fields: fields read after seeing this generation belong to it
+            // or to a later job, and a later job means the compare-exchange below fails.
+            long state = Volatile.Read(ref _state);
+            if (state >> 32 != generation)
             {
                 return;
+            }
+
+            var body = _body;
+            void* work = _work;
+            int chunk = (int)state;
+            if (chunk >= _chunkCount)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            {
+                continue;
             }
 
             try
@@ -172,27 +192,29 @@ public sealed unsafe class KernelThreadPool : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(ex), null);
             }
+
+            Interlocked.Increment(ref _completedChunks);
         }
     }
 
     private void WorkerLoop()
     {
-        int seen = Volatile.Read(ref _generation);
+        long seen = Volatile.Read(ref _state) >> 32;
         while (true)
         {
             // Spin a little: the next job usually follows within microseconds.
             long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _generation) == seen && !_disposed && Stopwatch.GetTimestamp() < deadline)
+            while (Volatile.Read(ref _state) >> 32 == seen && !_disposed && Stopwatch.GetTimestamp() < deadline)
             {
                 Thread.SpinWait(20);
             }
 
-            if (Volatile.Read(ref _generation) == seen && !_disposed)
+            if (Volatile.Read(ref _state) >> 32 == seen && !_disposed)
             {
                 lock (_sleepLock)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _generation) == seen && !_disposed)
+                    while (Volatile.Read(ref _state) >> 32 == seen && !_disposed)
                     {
                         Monitor.Wait(_sleepLock);
                     }
@@ -201,15 +223,14 @@ public sealed unsafe class KernelThreadPool : IDisposable
                 }
             }
 
-            int generation = Volatile.Read(ref _generation);
+            long generation = Volatile.Read(ref _state) >> 32;
             if (generation == seen)
             {
                 return; // disposed, and no job was posted
             }
 
             seen = generation;
-            RunChunks();
-            Interlocked.Decrement(ref _pendingWorkers);
+            RunChunks(generation);
         }
     }
 }

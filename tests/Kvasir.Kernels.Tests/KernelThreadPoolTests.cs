@@ -25,6 +25,34 @@ public sealed class KernelThreadPoolTests
     }
 
     [Fact]
+    public unsafe void BackToBackJobs_NeverRunAChunkOfTheWrongJob()
+    {
+        // Small jobs alternate between two targets with different chunk counts, the pattern that lets a worker
+        // that wakes late see one job's generation and another's fields: every chunk must land in its own job.
+        using var pool = new KernelThreadPool(3);
+        var a = new int[8];
+        var b = new int[8];
+        const int Rounds = 20_000;
+        fixed (int* pa = a, pb = b)
+        {
+            for (int round = 0; round < Rounds; round++)
+            {
+                if (round % 2 == 0)
+                {
+                    pool.Run(2, new CountWork(pa));
+                }
+                else
+                {
+                    pool.Run(5, new CountWork(pb));
+                }
+            }
+        }
+
+        Assert.Equal([Rounds / 2, Rounds / 2, 0, 0, 0, 0, 0, 0], a);
+        Assert.Equal([Rounds / 2, Rounds / 2, Rounds / 2, Rounds / 2, Rounds / 2, 0, 0, 0], b);
+    }
+
+    [Fact]
     public unsafe void Run_RunsChunksConcurrently()
     {
         // Whichever thread claims chunk 0 waits until another thread has started chunk 1: this only
