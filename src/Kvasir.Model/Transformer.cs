@@ -39,7 +39,7 @@ public sealed class Transformer
         }
 
         _attentionScale = 1f / MathF.Sqrt(config.HeadDim);
-        _state = new RunState(config, 0, 0);
+        _state = new RunState(config, 0);
     }
 
     /// <summary>The model's hyper-parameters.</summary>
@@ -73,21 +73,16 @@ public sealed class Transformer
             return;
         }
 
-        var maxKvLen = 0;
-        for (var s = 0; s < batch.NumSeqs; s++)
+        if (_state.TokenCapacity < n)
         {
-            maxKvLen = Math.Max(maxKvLen, batch.SeqKvLenBefore[s] + batch.SeqTokenStart[s + 1] - batch.SeqTokenStart[s]);
-        }
-
-        if (_state.TokenCapacity < n || _state.KvCapacity < maxKvLen)
-        {
-            _state = new RunState(c, Math.Max(n, _state.TokenCapacity), Math.Max(maxKvLen, _state.KvCapacity));
+            _state = new RunState(c, n);
         }
 
         var st = _state;
         var dim = c.EmbeddingLength;
         var x = st.X.AsSpan(0, n * dim);
         Embed(batch.TokenIds, x);
+        PlanAttention(batch);
 
         for (var l = 0; l < c.BlockCount; l++)
         {
@@ -190,24 +185,51 @@ public sealed class Transformer
             PagedAttention.WriteKv(kv, slots[t], kt, vt);
         }
 
-        // Every token's K/V of this batch is stored before any token attends (causality comes from kvLen).
-        for (var s = 0; s < batch.NumSeqs; s++)
-        {
-            var start = batch.SeqTokenStart[s];
-            var end = batch.SeqTokenStart[s + 1];
-            var blockTable = batch.BlockTable(s);
-            for (var t = start; t < end; t++)
-            {
-                var kvLen = batch.SeqKvLenBefore[s] + (t - start) + 1;
-                PagedAttention.Attend(kv, q.Slice(t * qw, qw), c.HeadCount, blockTable, kvLen, _attentionScale,
-                    att.Slice(t * qw, qw), st.AttentionScratch);
-            }
-        }
+        // Every token's K/V of this batch is stored before any token attends (causality comes from kvLen); the
+        // tokens' query groups then run in parallel, one pool chunk per (token, KV head).
+        PagedAttention.AttendBatch(kv, q, c.HeadCount, st.Tables.AsSpan(0, st.TablesLength), st.TableStart.AsSpan(0, n),
+            st.KvLen.AsSpan(0, n), _attentionScale, att, KernelThreadPool.Shared);
 
         // x += att · Woᵀ
         var o = st.Xn.AsSpan(0, n * dim);
         Project(w.Wo, att, o, n);
         Ops.Add(x, o, x);
+    }
+
+    /// <summary>
+    /// Lays the batch's block tables end to end and gives each token its table's start and the length it attends to
+    /// (its sequence's KV before the batch plus itself and the batch tokens before it), once for all layers.
+    /// </summary>
+    private void PlanAttention(ForwardBatch batch)
+    {
+        var st = _state;
+        var total = 0;
+        for (var s = 0; s < batch.NumSeqs; s++)
+        {
+            total += batch.BlockTable(s).Length;
+        }
+
+        if (st.Tables.Length < total)
+        {
+            st.Tables = new int[Math.Max(total, st.Tables.Length * 2)];
+        }
+
+        var offset = 0;
+        for (var s = 0; s < batch.NumSeqs; s++)
+        {
+            var table = batch.BlockTable(s);
+            table.CopyTo(st.Tables, offset);
+            var start = batch.SeqTokenStart[s];
+            for (var t = start; t < batch.SeqTokenStart[s + 1]; t++)
+            {
+                st.TableStart[t] = offset;
+                st.KvLen[t] = batch.SeqKvLenBefore[s] + (t - start) + 1;
+            }
+
+            offset += table.Length;
+        }
+
+        st.TablesLength = total;
     }
 
     private void FeedForward(LayerWeights w, int n)
@@ -235,13 +257,12 @@ public sealed class Transformer
     private void Project(in WeightMatrix w, ReadOnlySpan<float> input, Span<float> output, int n)
         => MatMul.Compute(w.Type, w.Data, w.Rows, w.Columns, input[..(n * w.Columns)], output[..(n * w.Rows)], n, KernelThreadPool.Shared, Activations);
 
-    /// <summary>Activation buffers, sized for a number of tokens and a longest attended context.</summary>
+    /// <summary>Activation buffers, sized for a number of tokens.</summary>
     private sealed class RunState
     {
-        public RunState(ModelConfig c, int tokens, int kvLen)
+        public RunState(ModelConfig c, int tokens)
         {
             TokenCapacity = tokens;
-            KvCapacity = kvLen;
             X = new float[tokens * c.EmbeddingLength];
             Xn = new float[tokens * Math.Max(c.EmbeddingLength, c.QueryWidth)];
             Q = new float[tokens * c.QueryWidth];
@@ -250,12 +271,11 @@ public sealed class Transformer
             Att = new float[tokens * c.QueryWidth];
             Gate = new float[tokens * c.FeedForwardLength];
             Up = new float[tokens * c.FeedForwardLength];
-            AttentionScratch = new float[Math.Max(1, kvLen) * c.GroupSize];
+            TableStart = new int[tokens];
+            KvLen = new int[tokens];
         }
 
         public int TokenCapacity { get; }
-
-        public int KvCapacity { get; }
 
         public float[] X { get; }             // [tokens, dim] residual stream
 
@@ -273,6 +293,12 @@ public sealed class Transformer
 
         public float[] Up { get; }            // [tokens, ffn]
 
-        public float[] AttentionScratch { get; } // [kvLen * GroupSize] scores of one token's query group
+        public int[] Tables { get; set; } = new int[64]; // the batch's block tables end to end
+
+        public int TablesLength { get; set; }
+
+        public int[] TableStart { get; }      // [tokens] where each token's block table starts in Tables
+
+        public int[] KvLen { get; }           // [tokens] how many tokens each token attends to
     }
 }

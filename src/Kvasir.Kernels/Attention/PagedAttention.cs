@@ -130,50 +130,118 @@ public static unsafe class PagedAttention
         Span<float> output, Span<float> scratch, SimdWidth width)
     {
         Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
+        bool f16 = layer.DataType == KvDataType.F16;
+        Span<float> widened = stackalloc float[f16 ? layer.HeadDim : 0]; // one F16 row widened to float
+        for (int g = 0; g < layer.NumKvHeads; g++)
+        {
+            AttendGroup(layer, q, nHeads, blockTable, kvLen, scale, output, scratch, widened, g, width);
+        }
+    }
+
+    /// <summary>
+    /// The attention of many query tokens at once, one pool chunk per (token, KV head): prefill chunks and
+    /// batched decode spread over the threads, and a single decoding sequence over its KV heads.
+    /// </summary>
+    /// <param name="layer">The layer's KV regions.</param>
+    /// <param name="q">[numTokens, nHeads · HeadDim] queries (after RoPE).</param>
+    /// <param name="nHeads">Query heads, a multiple of <see cref="KvLayerView.NumKvHeads"/>.</param>
+    /// <param name="blockTables">The block tables of the batch's sequences, end to end.</param>
+    /// <param name="tableStart">[numTokens] where token t's block table starts in <paramref name="blockTables"/>.</param>
+    /// <param name="kvLen">[numTokens] how many tokens token t attends to (its sequence's first kvLen[t]).</param>
+    /// <param name="scale">Score scale, usually 1 / sqrt(HeadDim).</param>
+    /// <param name="output">[numTokens, nHeads · HeadDim] results.</param>
+    /// <param name="pool">The threads to run on.</param>
+    /// <exception cref="ArgumentException">A size does not fit, or a block id is outside the arena.</exception>
+    public static void AttendBatch(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTables, ReadOnlySpan<int> tableStart,
+        ReadOnlySpan<int> kvLen, float scale, Span<float> output, KernelThreadPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        int n = kvLen.Length;
+        if (tableStart.Length < n)
+        {
+            throw new ArgumentException($"tableStart must hold one offset per token ({n}), not {tableStart.Length}.", nameof(tableStart));
+        }
+
+        int width = nHeads * layer.HeadDim;
+        long maxKvLen = 0;
+        for (int t = 0; t < n; t++)
+        {
+            if ((uint)tableStart[t] > (uint)blockTables.Length)
+            {
+                throw new ArgumentException($"tableStart[{t}] = {tableStart[t]} is outside the {blockTables.Length} block-table entries.", nameof(tableStart));
+            }
+
+            Validate(layer, q.Slice(Math.Min(q.Length, t * width)), nHeads, blockTables[tableStart[t]..], kvLen[t],
+                output.Slice(Math.Min(output.Length, t * width)), default, checkScratch: false);
+            maxKvLen = Math.Max(maxKvLen, kvLen[t]);
+        }
+
+        fixed (float* qp = q, op = output)
+        fixed (int* tables = blockTables, starts = tableStart, lengths = kvLen)
+        {
+            var work = new BatchWork(layer, qp, op, tables, blockTables.Length, starts, lengths, nHeads, scale, Simd.Best);
+            int chunks = n * layer.NumKvHeads;
+            long macs = maxKvLen * n * width * 2;
+            if (chunks == 1 || macs < 1 << 15)
+            {
+                for (int c = 0; c < chunks; c++)
+                {
+                    work.Execute(c);
+                }
+            }
+            else
+            {
+                pool.Run(chunks, work);
+            }
+        }
+    }
+
+    /// <summary>One KV head's query group of one token: scores, softmax, weighted sum of values.</summary>
+    private static void AttendGroup(
+        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen, float scale,
+        Span<float> output, Span<float> scratch, Span<float> widened, int g, SimdWidth width)
+    {
         int hd = layer.HeadDim;
         int group = nHeads / layer.NumKvHeads;
         int rowBytes = hd * layer.ElementBytes;
         bool f16 = layer.DataType == KvDataType.F16;
-        Span<float> widened = stackalloc float[f16 ? hd : 0]; // one F16 row widened to float
-        for (int g = 0; g < layer.NumKvHeads; g++)
-        {
-            var qGroup = q.Slice(g * group * hd, group * hd);          // [group, hd]
-            var outGroup = output.Slice(g * group * hd, group * hd);   // [group, hd]
-            var scores = scratch[..(group * kvLen)];                    // [group, kvLen]
+        var qGroup = q.Slice(g * group * hd, group * hd);          // [group, hd]
+        var outGroup = output.Slice(g * group * hd, group * hd);   // [group, hd]
+        var scores = scratch[..(group * kvLen)];                    // [group, kvLen]
 
-            // Pass 1: scores, one key row read for the whole group.
-            for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        // Pass 1: scores, one key row read for the whole group.
+        for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        {
+            byte* tile = layer.HeadTile(layer.K, blockTable[j0 / layer.BlockSize], g);
+            int count = Math.Min(layer.BlockSize, kvLen - j0);
+            for (int o = 0; o < count; o++)
             {
-                byte* tile = layer.HeadTile(layer.K, blockTable[j0 / layer.BlockSize], g);
-                int count = Math.Min(layer.BlockSize, kvLen - j0);
-                for (int o = 0; o < count; o++)
+                var key = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
+                for (int h = 0; h < group; h++)
                 {
-                    var key = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
-                    for (int h = 0; h < group; h++)
-                    {
-                        scores[(h * kvLen) + j0 + o] = Ops.Dot(qGroup.Slice(h * hd, hd), key, width) * scale;
-                    }
+                    scores[(h * kvLen) + j0 + o] = Ops.Dot(qGroup.Slice(h * hd, hd), key, width) * scale;
                 }
             }
+        }
 
-            for (int h = 0; h < group; h++)
-            {
-                Ops.Softmax(scores.Slice(h * kvLen, kvLen), width);
-            }
+        for (int h = 0; h < group; h++)
+        {
+            Ops.Softmax(scores.Slice(h * kvLen, kvLen), width);
+        }
 
-            // Pass 2: weighted sum of values, one value row read for the whole group.
-            outGroup.Clear();
-            for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        // Pass 2: weighted sum of values, one value row read for the whole group.
+        outGroup.Clear();
+        for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        {
+            byte* tile = layer.HeadTile(layer.V, blockTable[j0 / layer.BlockSize], g);
+            int count = Math.Min(layer.BlockSize, kvLen - j0);
+            for (int o = 0; o < count; o++)
             {
-                byte* tile = layer.HeadTile(layer.V, blockTable[j0 / layer.BlockSize], g);
-                int count = Math.Min(layer.BlockSize, kvLen - j0);
-                for (int o = 0; o < count; o++)
+                var value = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
+                for (int h = 0; h < group; h++)
                 {
-                    var value = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
-                    for (int h = 0; h < group; h++)
-                    {
-                        Ops.MulAdd(scores[(h * kvLen) + j0 + o], value, outGroup.Slice(h * hd, hd), width);
-                    }
+                    Ops.MulAdd(scores[(h * kvLen) + j0 + o], value, outGroup.Slice(h * hd, hd), width);
                 }
             }
         }
@@ -181,7 +249,7 @@ public static unsafe class PagedAttention
 
     private static void Validate(
         in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen,
-        Span<float> output, Span<float> scratch)
+        Span<float> output, Span<float> scratch, bool checkScratch = true)
     {
         if (layer.K == null || layer.V == null)
         {
@@ -216,7 +284,7 @@ public static unsafe class PagedAttention
         }
 
         long need = (long)kvLen * (nHeads / layer.NumKvHeads);
-        if (scratch.Length < need)
+        if (checkScratch && scratch.Length < need)
         {
             throw new ArgumentException($"scratch must hold kvLen · (nHeads / NumKvHeads) = {need} floats, not {scratch.Length}.", nameof(scratch));
         }
@@ -263,5 +331,29 @@ public static unsafe class PagedAttention
         return layer.DataType == KvDataType.F16
             ? (float)((Half*)tile)[index]
             : ((float*)tile)[index];
+    }
+
+    /// <summary><see cref="AttendBatch"/> as a pool job: chunk c is token c / NumKvHeads, KV head c % NumKvHeads.</summary>
+    private readonly struct BatchWork(
+        KvLayerView layer, float* q, float* output, int* tables, int tablesLength, int* tableStart, int* kvLen, int nHeads, float scale,
+        SimdWidth width) : IKernelWork
+    {
+        /// <summary>Per-thread score buffer; grows to the longest group × kvLen seen, then stays.</summary>
+        [ThreadStatic]
+        private static float[]? _scores;
+
+        public void Execute(int chunkIndex)
+        {
+            int t = chunkIndex / layer.NumKvHeads;
+            int g = chunkIndex % layer.NumKvHeads;
+            int len = kvLen[t];
+            int tokenWidth = nHeads * layer.HeadDim;
+            int need = Math.Max(1, len * (nHeads / layer.NumKvHeads));
+            float[] scores = _scores is { } s && s.Length >= need ? s : (_scores = new float[Math.Max(need, 4096)]);
+            Span<float> widened = stackalloc float[layer.DataType == KvDataType.F16 ? layer.HeadDim : 0];
+            var table = new ReadOnlySpan<int>(tables + tableStart[t], tablesLength - tableStart[t]);
+            AttendGroup(layer, new ReadOnlySpan<float>(q + ((long)t * tokenWidth), tokenWidth), nHeads, table, len, scale,
+                new Span<float>(output + ((long)t * tokenWidth), tokenWidth), scores, widened, g, width);
+        }
     }
 }

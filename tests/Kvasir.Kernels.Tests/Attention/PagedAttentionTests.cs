@@ -92,6 +92,61 @@ public sealed unsafe class PagedAttentionTests
     }
 
     [Theory]
+    [InlineData(KvDataType.F32, 1)]
+    [InlineData(KvDataType.F16, 3)]
+    public void AttendBatch_EqualsAttendPerToken(KvDataType type, int group)
+    {
+        // Three sequences with their own block tables, laid end to end as the forward pass does: a 20-token
+        // prefill chunk after 9 cached tokens, one decoding token at 37, and a 5-token chunk from the start.
+        const int blockSize = 4;
+        const int numKvHeads = 2;
+        const int headDim = 32;
+        int nHeads = numKvHeads * group;
+        var rng = new Random(93 + group);
+        using var arena = new Arena(type, NumBlocks, blockSize, numKvHeads, headDim);
+        var layer = arena.View;
+        var tables = BlockTables();
+        for (int slot = 0; slot < NumBlocks * blockSize; slot++)
+        {
+            PagedAttention.WriteKv(layer, slot, TestData.Floats(rng, numKvHeads * headDim, 2), TestData.Floats(rng, numKvHeads * headDim, 3));
+        }
+
+        (int Table, int Before, int Count)[] seqs = [(0, 9, 20), (2, 36, 1), (3, 0, 5)];
+        var flat = seqs.SelectMany(x => tables[x.Table]).ToArray();
+        var starts = new List<int>();
+        var lengths = new List<int>();
+        for (int s = 0, offset = 0; s < seqs.Length; offset += tables[seqs[s].Table].Length, s++)
+        {
+            for (int i = 0; i < seqs[s].Count; i++)
+            {
+                starts.Add(offset);
+                lengths.Add(seqs[s].Before + i + 1);
+            }
+        }
+
+        int n = lengths.Count;
+        int w = nHeads * headDim;
+        var q = TestData.Floats(rng, n * w, 1);
+        float scale = 1 / MathF.Sqrt(headDim);
+        var expected = new float[n * w];
+        var scratch = new float[48 * group];
+        for (int t = 0; t < n; t++)
+        {
+            PagedAttention.Attend(layer, q.AsSpan(t * w, w), nHeads, flat.AsSpan(starts[t]), lengths[t], scale, expected.AsSpan(t * w, w), scratch);
+        }
+
+        using var pool = new KernelThreadPool(3);
+        var actual = new float[n * w];
+        PagedAttention.AttendBatch(layer, q, nHeads, flat, [.. starts], [.. lengths], scale, actual, pool);
+        Assert.Equal(expected, actual);
+
+        // A token whose length runs past its block table is refused before anything runs.
+        lengths[^1] = 49;
+        var ex = Assert.Throws<ArgumentException>(() => PagedAttention.AttendBatch(layer, q, nHeads, flat, [.. starts], [.. lengths], scale, actual, pool));
+        Assert.Contains("kvLen", ex.Message);
+    }
+
+    [Theory]
     [InlineData(KvDataType.F32)]
     [InlineData(KvDataType.F16)]
     public void WriteKv_StoresAtTheDocumentedOffsets(KvDataType type)
