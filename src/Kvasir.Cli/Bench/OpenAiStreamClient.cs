@@ -202,7 +202,7 @@ public sealed class OpenAiStreamClient : IDisposable
                     return new RequestOutcome { Success = false, Status = status, StartSeconds = startSeconds, Error = Shorten(error.ToString()) };
                 }
 
-                if (Text(root, chat) is { Length: > 0 } piece)
+                if (Text(root, chat) is { } piece && (piece.Length > 0 || IsTokenStep(root)))
                 {
                     generated.Append(piece);
                     if (last == 0)
@@ -235,7 +235,7 @@ public sealed class OpenAiStreamClient : IDisposable
                 return new RequestOutcome
                 {
                     Success = false, Status = status, StartSeconds = startSeconds,
-                    Error = done ? "the stream carried no text" : "the stream ended before [DONE]",
+                    Error = done ? "the stream carried no token chunk" : "the stream ended before [DONE]",
                 };
             }
 
@@ -267,6 +267,19 @@ public sealed class OpenAiStreamClient : IDisposable
             ? choice.TryGetProperty("delta", out var delta) && delta.TryGetProperty("content", out var content) ? content : default
             : choice.TryGetProperty("text", out var t) ? t : default;
         return text.ValueKind == JsonValueKind.String ? text.GetString() : null;
+    }
+
+    /// <summary>
+    /// Whether a chunk with empty text still stands for generated tokens (as vLLM's benchmark counts it): a step
+    /// whose tokens are all held back or not rendered (control tokens, a split UTF-8 character) still streams a
+    /// chunk, while the chat role chunk and the closing chunk with the finish reason do not count.
+    /// </summary>
+    private static bool IsTokenStep(JsonElement root)
+    {
+        var choice = root.GetProperty("choices")[0];
+        var finished = choice.TryGetProperty("finish_reason", out var finish) && finish.ValueKind == JsonValueKind.String;
+        var roleOnly = choice.TryGetProperty("delta", out var delta) && delta.TryGetProperty("role", out _);
+        return !finished && !roleOnly;
     }
 
     private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
