@@ -28,6 +28,13 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
     /// </summary>
     public float CopyShare { get; init; }
 
+    /// <summary>
+    /// Fraction of each batch's tokens given to random copy documents: BOS, tokens drawn independently from the
+    /// training stream (its unigram distribution, no order), then the same tokens again. Unlike a repeated
+    /// passage, nothing but copying predicts the repeat, so these push hardest toward induction heads.
+    /// </summary>
+    public float RandomCopyShare { get; init; }
+
     /// <summary>Loss weight of the answer tokens of a pass-key document.</summary>
     public float AnswerWeight { get; init; } = 3f;
 
@@ -73,6 +80,13 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
             batch.Add(copy);
         }
 
+        var randomBudget = batch.NumTokens + (int)(tokenBudget * RandomCopyShare);
+        while (batch.NumTokens + 32 <= randomBudget)
+        {
+            var length = Math.Min(randomBudget - batch.NumTokens + 1, rng.Next(maxDoc / 2, maxDoc + 1));
+            batch.Add(RandomCopy(stream, bos, rng, (length - 1) / 2), RandomCopyWeights((length - 1) / 2));
+        }
+
         var window = new int[TextLength];
         while (batch.NumTokens + TextLength - 1 <= tokenBudget)
         {
@@ -83,5 +97,27 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
         }
 
         return batch;
+    }
+
+    /// <summary>BOS, <paramref name="half"/> tokens drawn independently from <paramref name="stream"/>, the same tokens again.</summary>
+    public static int[] RandomCopy(int[] stream, int bos, Random rng, int half)
+    {
+        var copy = new int[1 + (2 * half)];
+        copy[0] = bos;
+        for (var i = 1; i <= half; i++)
+        {
+            copy[i] = stream[rng.Next(stream.Length)];
+        }
+
+        Array.Copy(copy, 1, copy, 1 + half, half);
+        return copy;
+    }
+
+    // The first half of a random copy document is unpredictable noise: only the repeat carries loss.
+    private static float[] RandomCopyWeights(int half)
+    {
+        var w = new float[2 * half];
+        w.AsSpan(half).Fill(1f);
+        return w;
     }
 }

@@ -3,15 +3,20 @@ using Kvasir.Engine.Evaluation;
 namespace Kvasir.Train;
 
 /// <summary>
-/// The numbers logged during training: mean loss over fixed held-out text windows, and the teacher-forced
-/// pass-key accuracy (every answer digit token the argmax) over fixed held-out documents of the context length.
+/// The numbers logged during training: mean loss over fixed held-out text windows; the teacher-forced
+/// pass-key accuracy (every answer digit token the argmax) over fixed held-out documents of
+/// <see cref="ShortLength"/> tokens and of the context length; and the copy accuracy (share of the repeated
+/// half of random copy documents predicted by the argmax), which rises when induction heads form.
 /// </summary>
 internal sealed class HeldOutEvaluator(LlamaTrainer trainer, int[] heldStream, PassKeyDocumentBuilder heldDocs, int bos, int contextLength, int textLength)
 {
     public const int TextWindows = 24;
     public const int PassKeyDocs = 8;
+    public const int ShortLength = 256;
+    public const int CopyDocs = 8;
+    public const int CopyHalf = 64;
 
-    public (double Loss, double PassKey) Run(ulong seed)
+    public Result Run(ulong seed)
     {
         var rng = new Random(unchecked((int)seed) ^ 0x5EED);
         double loss = 0, weight = 0;
@@ -31,34 +36,62 @@ internal sealed class HeldOutEvaluator(LlamaTrainer trainer, int[] heldStream, P
             weight += wt;
         }
 
+        var passKey = PassKey(rng, contextLength);
+        var passKeyShort = PassKey(rng, Math.Min(ShortLength, contextLength));
+        var copied = 0;
+        for (var d = 0; d < CopyDocs; d++)
+        {
+            var doc = DataMixer.RandomCopy(heldStream, bos, rng, CopyHalf);
+            var batch = new TrainBatch();
+            batch.Add(doc);
+            var logits = trainer.ForwardLogits(batch);
+            for (var i = CopyHalf + 2; i < doc.Length; i++)
+            {
+                copied += ArgMax(logits, i - 1) == doc[i] ? 1 : 0;
+            }
+        }
+
+        return new Result(loss / weight, passKey, passKeyShort, (double)copied / (CopyDocs * (CopyHalf - 1)));
+    }
+
+    private double PassKey(Random rng, int length)
+    {
         var correct = 0;
-        var vocab = trainer.Params.Config.VocabSize;
         for (var d = 0; d < PassKeyDocs; d++)
         {
-            var doc = heldDocs.Build(rng, contextLength);
+            var doc = heldDocs.Build(rng, length);
             var batch = new TrainBatch();
             batch.Add(doc.Tokens);
             var logits = trainer.ForwardLogits(batch);
             var ok = true;
             for (var i = doc.PromptLength; i < doc.PromptLength + doc.AnswerLength - 1; i++)
             {
-                // Position i - 1 predicts token i.
-                var row = logits.Slice((i - 1) * vocab, vocab);
-                var best = 0;
-                for (var v = 1; v < vocab; v++)
-                {
-                    if (row[v] > row[best])
-                    {
-                        best = v;
-                    }
-                }
-
-                ok &= best == doc.Tokens[i];
+                ok &= ArgMax(logits, i - 1) == doc.Tokens[i];
             }
 
             correct += ok ? 1 : 0;
         }
 
-        return (loss / weight, (double)correct / PassKeyDocs);
+        return (double)correct / PassKeyDocs;
     }
+
+    // The most likely next token after position `position` (which predicts token position + 1).
+    private int ArgMax(ReadOnlySpan<float> logits, int position)
+    {
+        var vocab = trainer.Params.Config.VocabSize;
+        var row = logits.Slice(position * vocab, vocab);
+        var best = 0;
+        for (var v = 1; v < vocab; v++)
+        {
+            if (row[v] > row[best])
+            {
+                best = v;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Held-out loss (nats per token), pass-key accuracy at the context length and at <see cref="ShortLength"/>, copy accuracy.</summary>
+    public readonly record struct Result(double Loss, double PassKey, double PassKeyShort, double Copy);
 }

@@ -51,6 +51,11 @@ if (options.Resume && File.Exists(checkpointPath))
     Checkpoint.Load(checkpointPath, parameters, optimizer);
     Log($"resumed at step {optimizer.Step}");
 }
+else if (options.InitFrom is { } init)
+{
+    Checkpoint.Load(init, parameters, new AdamW(parameters));
+    Log($"started from the parameters of {init}");
+}
 
 var trainDocs = new PassKeyDocumentBuilder(tokenizer, trainEncoded);
 var heldDocs = new PassKeyDocumentBuilder(tokenizer, heldEncoded);
@@ -63,6 +68,7 @@ var mixer = new DataMixer(trainStream, trainDocs, config.ContextLength, tokenize
     CurriculumStart = options.CurriculumStart,
     AnswerWeight = options.AnswerWeight,
     CopyShare = options.CopyShare,
+    RandomCopyShare = options.RandomCopyShare,
 };
 var probCapacity = (long)options.TokensPerStep * config.ContextLength * config.Heads;
 var trainer = new LlamaTrainer(parameters, options.TokensPerStep + 64, probCapacity);
@@ -93,9 +99,9 @@ for (var step = optimizer.Step; step < options.Steps; step++)
     var last = step + 1 == options.Steps;
     if ((step + 1) % options.EvalEvery == 0 || last)
     {
-        var (heldLoss, passKey) = evaluator.Run(options.Seed);
-        Log($"eval step {step + 1}: train loss {lossSum / lossCount:F4}, held-out loss {heldLoss:F4} (ppl {Math.Exp(heldLoss):F1}), pass-key {passKey:P0} (teacher-forced, {HeldOutEvaluator.PassKeyDocs} docs of {config.ContextLength})");
-        curve.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step + 1}\t{tokensSeen}\t{run.Elapsed.TotalMinutes:F1}\t{lossSum / lossCount:F4}\t{heldLoss:F4}\t{passKey:F3}"));
+        var e = evaluator.Run(options.Seed);
+        Log($"eval step {step + 1}: train loss {lossSum / lossCount:F4}, held-out loss {e.Loss:F4} (ppl {Math.Exp(e.Loss):F1}), copy {e.Copy:P0}, pass-key {e.PassKeyShort:P0} at {HeldOutEvaluator.ShortLength} / {e.PassKey:P0} at {config.ContextLength} (teacher-forced, {HeldOutEvaluator.PassKeyDocs} docs each)");
+        curve.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step + 1}\t{tokensSeen}\t{run.Elapsed.TotalMinutes:F1}\t{lossSum / lossCount:F4}\t{e.Loss:F4}\t{e.PassKey:F3}\t{e.PassKeyShort:F3}\t{e.Copy:F3}"));
         lossSum = 0;
         lossCount = 0;
     }

@@ -32,6 +32,11 @@ internal sealed record TrainOptions
 
     public float AnswerWeight { get; init; } = 3f;
 
+    public float RandomCopyShare { get; init; }
+
+    /// <summary>A checkpoint whose parameters start this run (a fresh optimizer and schedule from step 0).</summary>
+    public string? InitFrom { get; init; }
+
     public float LearningRate { get; init; } = 2e-3f;
 
     public int WarmupSteps { get; init; } = 30;
@@ -87,6 +92,8 @@ internal sealed record TrainOptions
                 "--curriculum-start" => o with { CurriculumStart = I() },
                 "--answer-weight" => o with { AnswerWeight = F() },
                 "--copy-share" => o with { CopyShare = F() },
+                "--random-copy-share" => o with { RandomCopyShare = F() },
+                "--init-from" => o with { InitFrom = v },
                 "--lr" => o with { LearningRate = F() },
                 "--warmup" => o with { WarmupSteps = I() },
                 "--wd" => o with { WeightDecay = F() },
