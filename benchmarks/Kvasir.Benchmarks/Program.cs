@@ -11,12 +11,30 @@ using LLama.Native;
 // Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
 // prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
 // ratios and the fraction of the machine's physical limits. Usage:
-//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama]
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--int8]
+// --int8 runs Kvasir with int8 activations for quantized weights (as llama.cpp does); --quantize IN OUT TYPE makes
+// K-quant files with llama.cpp's quantizer.
 var inv = CultureInfo.InvariantCulture;
 if (args.Length == 0 || args[0].StartsWith('-'))
 {
     Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama]");
     return 2;
+}
+
+if (args[0] == "--quantize")
+{
+    // llama.cpp's own quantizer makes the K-quant benchmark files (Kvasir writes F32/F16/BF16/Q8_0/Q4_0 itself):
+    //   Kvasir.Benchmarks --quantize s-f16.gguf s-q4_k_m.gguf Q4_K_M
+    if (args.Length < 4 || !Enum.TryParse<LLamaFtype>("MOSTLY_" + args[3], ignoreCase: true, out var ftype))
+    {
+        Console.Error.WriteLine("usage: Kvasir.Benchmarks --quantize IN.gguf OUT.gguf TYPE (Q4_K_M, Q5_K_M, Q6_K, Q8_0, ...)");
+        return 2;
+    }
+
+    NativeApi.llama_empty_call();
+    var ok = LLamaQuantizer.Quantize(args[1], args[2], ftype, nthread: Environment.ProcessorCount);
+    Console.WriteLine(ok ? $"wrote {args[2]} ({ftype})" : $"llama.cpp could not quantize {args[1]}");
+    return ok ? 0 : 1;
 }
 
 var path = args[0];
@@ -101,7 +119,7 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
 
 (double Prefill, double Decode, double BatchDecode) MeasureKvasir()
 {
-    var transformer = model.CreateTransformer();
+    var transformer = model.CreateTransformer(args.Contains("--int8") ? Kvasir.Kernels.MatMulActivations.Int8 : Kvasir.Kernels.MatMulActivations.Float);
     var blockSize = 16;
     var perSeqBlocks = (Math.Max(promptLength, decodeContext + decodeSteps + 1) + blockSize - 1) / blockSize;
     using var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);
