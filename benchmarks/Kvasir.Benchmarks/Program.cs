@@ -15,13 +15,7 @@ using LLama.Native;
 // --int8 runs Kvasir with int8 activations for quantized weights (as llama.cpp does); --quantize IN OUT TYPE makes
 // K-quant files with llama.cpp's quantizer.
 var inv = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0].StartsWith('-'))
-{
-    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama]");
-    return 2;
-}
-
-if (args[0] == "--quantize")
+if (args.Length > 0 && args[0] == "--quantize")
 {
     // llama.cpp's own quantizer makes the K-quant benchmark files (Kvasir writes F32/F16/BF16/Q8_0/Q4_0 itself):
     //   Kvasir.Benchmarks --quantize s-f16.gguf s-q4_k_m.gguf Q4_K_M
@@ -35,6 +29,13 @@ if (args[0] == "--quantize")
     var ok = LLamaQuantizer.Quantize(args[1], args[2], ftype, nthread: Environment.ProcessorCount);
     Console.WriteLine(ok ? $"wrote {args[2]} ({ftype})" : $"llama.cpp could not quantize {args[1]}");
     return ok ? 0 : 1;
+}
+
+if (args.Length == 0 || args[0].StartsWith('-'))
+{
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--int8] [--prefix-cache N] [--concurrency 1,4,16]");
+    Console.Error.WriteLine("       Kvasir.Benchmarks --quantize IN.gguf OUT.gguf Q4_K_M");
+    return 2;
 }
 
 var path = args[0];
