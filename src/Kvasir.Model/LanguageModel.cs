@@ -68,7 +68,7 @@ public sealed class LanguageModel : IDisposable
     }
 
     /// <summary>A forward pass bound to this model's weights (one per thread that runs the model).</summary>
-    public Transformer CreateTransformer(MatMulActivations activations = MatMulActivations.Float) => new(Config, Weights, activations);
+    public Transformer CreateTransformer(MatMulActivations activations = MatMulActivations.Int8) => new(Config, Weights, activations);
 
     /// <summary>Unmaps the file.</summary>
     public void Dispose() => File.Dispose();

@@ -21,10 +21,10 @@ public sealed class Transformer
     /// <param name="config">Hyper-parameters.</param>
     /// <param name="weights">Weights.</param>
     /// <param name="activations">
-    /// How matrix products treat activations: F32 (default), or quantized to 8 bits per block for quantized
-    /// weights as llama.cpp does (integer dot products; used for small batches only).
+    /// How matrix products treat activations: quantized to 8 bits per block for quantized weights as llama.cpp
+    /// does (integer dot products; the default), or kept in float.
     /// </param>
-    public Transformer(ModelConfig config, ModelWeights weights, MatMulActivations activations = MatMulActivations.Float)
+    public Transformer(ModelConfig config, ModelWeights weights, MatMulActivations activations = MatMulActivations.Int8)
     {
         Activations = activations;
         _config = config;

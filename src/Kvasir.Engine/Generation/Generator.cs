@@ -24,7 +24,7 @@ public sealed class Generator : IDisposable
 
     /// <summary>Creates a generator with a KV arena of <paramref name="numBlocks"/> blocks.</summary>
     public Generator(LanguageModel model, int numBlocks, int blockSize = 16, KvDataType kvDataType = KvDataType.F16, int prefillChunk = 512,
-        MatMulActivations activations = MatMulActivations.Float)
+        MatMulActivations activations = MatMulActivations.Int8)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(prefillChunk, 1);

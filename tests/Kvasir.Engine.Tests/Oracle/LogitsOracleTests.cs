@@ -79,7 +79,7 @@ public sealed class LogitsOracleTests(ITestOutputHelper output)
         var path = OracleCases.Path(name);
         using var model = TestModels.Open(path);
         using var oracle = new LlamaCppOracle(path);
-        using var floatPath = Generator.ForTokens(model, 64);
+        using var floatPath = new Generator(model, 4, activations: Kernels.MatMulActivations.Float);
         using var int8Path = new Generator(model, 4, activations: Kernels.MatMulActivations.Int8);
         int[] prompt = [model.Tokenizer.BosId];
         var theirs = oracle.LastLogits([prompt])[0];

@@ -16,7 +16,7 @@ public class TokenizerThroughputTests(ITestOutputHelper output)
     [InlineData("llama-bpe")]
     [InlineData("qwen2")]
     [InlineData("default")]
-    public void EncodesFastEnough(string kind)
+    public void EncodesAndDecodesALargeText_ReportingThroughput(string kind)
     {
         var tokenizer = Tokenizer.Create(TokenizerTestData.Vocab(kind));
         var text = string.Concat(Enumerable.Repeat(TokenizerTestData.TrainingText + "\n" + TokenizerTestData.CSharpSnippet, 40));
@@ -37,12 +37,7 @@ public class TokenizerThroughputTests(ITestOutputHelper output)
 
         Assert.Equal(text, decoded);
         var encodeRate = bytes / encodeSeconds / 1e6;
+        // The rate is reported, not asserted: a test never fails because the machine was slow.
         output.WriteLine($"{kind}: {bytes / 1e6:F2} MB, {tokens.Length} tokens, encode {encodeRate:F1} MB/s, decode {bytes / decodeSeconds / 1e6:F1} MB/s");
-#if DEBUG
-        const double minimum = 0.05;
-#else
-        const double minimum = 1.0;
-#endif
-        Assert.True(encodeRate > minimum, $"encode at {encodeRate:F2} MB/s");
     }
 }
