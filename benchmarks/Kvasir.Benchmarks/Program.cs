@@ -11,9 +11,9 @@ using LLama.Native;
 // Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
 // prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
 // ratios and the fraction of the machine's physical limits. Usage:
-//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--int8]
-// --int8 runs Kvasir with int8 activations for quantized weights (as llama.cpp does); --quantize IN OUT TYPE makes
-// K-quant files with llama.cpp's quantizer.
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float]
+// --float runs Kvasir's kernel measurements with float activations instead of the default int8 ones (quantized
+// weights); --quantize IN OUT TYPE makes K-quant files with llama.cpp's quantizer.
 var inv = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "--quantize")
 {
@@ -33,7 +33,7 @@ if (args.Length > 0 && args[0] == "--quantize")
 
 if (args.Length == 0 || args[0].StartsWith('-'))
 {
-    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--int8] [--prefix-cache N] [--concurrency 1,4,16]");
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--prefix-cache N] [--concurrency 1,4,16]");
     Console.Error.WriteLine("       Kvasir.Benchmarks --quantize IN.gguf OUT.gguf Q4_K_M");
     return 2;
 }
@@ -120,7 +120,7 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
 
 (double Prefill, double Decode, double BatchDecode) MeasureKvasir()
 {
-    var transformer = model.CreateTransformer(args.Contains("--int8") ? Kvasir.Kernels.MatMulActivations.Int8 : Kvasir.Kernels.MatMulActivations.Float);
+    var transformer = args.Contains("--float") ? model.CreateTransformer(Kvasir.Kernels.MatMulActivations.Float) : model.CreateTransformer();
     var blockSize = 16;
     var perSeqBlocks = (Math.Max(promptLength, decodeContext + decodeSteps + 1) + blockSize - 1) / blockSize;
     using var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);

@@ -5,14 +5,14 @@ using Kvasir.Kernels.Quant;
 namespace Kvasir.MicroBenchmarks;
 
 /// <summary>
-/// One matrix product of the S shape's FFN (1536 × 576) per weight type: 1 token (decode), 16 (a batch of
+/// One matrix product of the S shape's FFN down projection (576 × 1536; K-quant rows need a multiple of 256) per weight type: 1 token (decode), 16 (a batch of
 /// decodes), 128 (a prefill chunk); float or int8 activations; on two threads, as the engine runs it.
 /// </summary>
 [MemoryDiagnoser]
 public class MatMulBenchmarks
 {
-    private const int Rows = 1536;
-    private const int Cols = 576;
+    private const int Rows = 576;
+    private const int Cols = 1536;
     private byte[] _weights = [];
     private float[] _x = [];
     private float[] _y = [];

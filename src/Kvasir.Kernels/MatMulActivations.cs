@@ -11,13 +11,15 @@ public enum MatMulActivations
     Float,
 
     /// <summary>
-    /// As llama.cpp does: the activations are first quantized per token (to Q8_0 for Q4_0, Q5_0 and Q8_0 weights,
-    /// to Q8_K for Q4_K, Q5_K and Q6_K), then multiplied with integer dot products (AVX2), which adds the
-    /// activations' rounding (at most 0.4% of each block's largest element) and reproduces llama.cpp's results to
-    /// about 1e-7. Every token is quantized and dotted the same way whatever the batch size, so a sequence's
-    /// logits do not depend on what else is in the batch. The model's default: 1.6–1.9× faster than
-    /// <see cref="Float"/> for one token and on par for 16 and 128 (BenchmarkDotNet, docs/benchmarks.md).
-    /// Machines without AVX2 take the float path.
+    /// As llama.cpp does for decode: the activations of a product of fewer than 4 tokens are first quantized per
+    /// token (to Q8_0 for Q4_0, Q5_0 and Q8_0 weights, to Q8_K for Q4_K, Q5_K and Q6_K), then multiplied with
+    /// integer dot products (AVX2), which adds the activations' rounding (at most 0.4% of each block's largest
+    /// element) and reproduces llama.cpp's results to about 1e-7. The model's default: single-sequence decode on S
+    /// Q8_0 measured 1.02× llama.cpp with it against 0.67× without (docs/benchmarks.md). Products of 4 tokens or more
+    /// take the float tiled kernel, which measured 1.6–2.5× faster there than the per-token integer dot (prefill 512
+    /// and 16-way decode on S and M), so a sequence's logits can differ in the last bits between a step where it
+    /// decodes alone and one shared with 3 or more other tokens. Other weight types and machines without AVX2
+    /// take the float path.
     /// </summary>
     Int8,
 }
