@@ -150,6 +150,7 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
 
         transformer.Forward(fb, kv.Layers, logits);
         var w = Stopwatch.StartNew();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         for (var step = 0; step < decodeSteps; step++)
         {
             fb.Clear();
@@ -162,7 +163,9 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
             transformer.Forward(fb, kv.Layers, logits);
         }
 
-        return sequences * decodeSteps / w.Elapsed.TotalSeconds;
+        var rate = sequences * decodeSteps / w.Elapsed.TotalSeconds;
+        Console.Error.WriteLine(string.Create(inv, $"kvasir: {(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / decodeSteps:N0} bytes allocated per forward step on the calling thread ({sequences} sequences)"));
+        return rate;
     }
 
     var single = Decode(1);
