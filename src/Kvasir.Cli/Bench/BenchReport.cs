@@ -98,6 +98,12 @@ public sealed class BenchReport
         Add(m, "tpot", tpots, options.Percentiles);
         Add(m, "itl", itls, options.Percentiles);
         Add(m, "e2el", e2els, options.Percentiles);
+        // Multi-turn workloads: mean TTFT of each turn, where caching shows (later turns carry more history).
+        foreach (var turn in run.Outcomes.Where(o => o.Success && o.Turn > 0).GroupBy(o => o.Turn).OrderBy(g => g.Key))
+        {
+            m[$"mean_ttft_ms_turn_{turn.Key}"] = turn.Average(o => o.Ttft * 1000);
+        }
+
         if (run.MetricDeltas.TryGetValue("vllm:prefix_cache_queries_total", out var queries) && run.MetricDeltas.TryGetValue("vllm:prefix_cache_hits_total", out var hits))
         {
             m["server_prefix_cache_queries"] = queries;

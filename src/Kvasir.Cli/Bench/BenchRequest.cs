@@ -11,6 +11,9 @@ namespace Kvasir.Cli.Bench;
 /// <param name="ArrivalSeconds">Seconds from the start of the trace, or null when the arrival process decides.</param>
 public sealed record BenchRequest(IReadOnlyList<BenchMessage> Messages, int PromptLen, int OutputLen, double? ArrivalSeconds = null)
 {
+    /// <summary>The turn of its conversation (1-based) for multi-turn workloads; 0 elsewhere.</summary>
+    public int Turn { get; init; }
+
     /// <summary>The prompt text of a completions request.</summary>
     public string PromptText => Messages.Count == 1 ? Messages[0].Content : string.Join("\n", Messages.Select(m => m.Content));
 

@@ -76,7 +76,8 @@ public static class BenchRunner
         {
             try
             {
-                outcomes[index] = await client.SendAsync(requests[index], bodies[index], options.Chat, start, sendTimestamp, cancellationToken).ConfigureAwait(false);
+                var outcome = await client.SendAsync(requests[index], bodies[index], options.Chat, start, sendTimestamp, cancellationToken).ConfigureAwait(false);
+                outcomes[index] = outcome with { Turn = requests[index].Turn };
             }
             finally
             {

@@ -25,7 +25,7 @@ public static class MultiTurnDataset
             {
                 history.Add(new BenchMessage("user", text.Tokens(random, options.MtUserLen)));
                 promptLen += options.MtUserLen;
-                perConversation[c].Add(new BenchRequest([.. history], promptLen, options.MtOutputLen));
+                perConversation[c].Add(new BenchRequest([.. history], promptLen, options.MtOutputLen) { Turn = t + 1 });
                 history.Add(new BenchMessage("assistant", text.Tokens(random, options.MtOutputLen)));
                 promptLen += options.MtOutputLen;
             }

@@ -6,6 +6,9 @@ public sealed record RequestOutcome
     /// <summary>Whether the stream completed with a 2xx status.</summary>
     public required bool Success { get; init; }
 
+    /// <summary>The request's conversation turn (1-based) in a multi-turn workload; 0 elsewhere.</summary>
+    public int Turn { get; init; }
+
     /// <summary>The HTTP status (0 when the connection failed).</summary>
     public int Status { get; init; }
 

@@ -163,6 +163,9 @@ public sealed class BenchServeTests : IDisposable
         {
             Assert.Equal(8, doc.RootElement.GetProperty("completed").GetInt32());
             Assert.Equal(4, doc.RootElement.GetProperty("max_concurrency").GetInt32());
+            Assert.True(doc.RootElement.GetProperty("mean_ttft_ms_turn_1").GetDouble() > 0);
+            Assert.True(doc.RootElement.GetProperty("mean_ttft_ms_turn_2").GetDouble() > 0);
+            Assert.False(doc.RootElement.TryGetProperty("mean_ttft_ms_turn_3", out _));
         }
 
         var bg = Path.Combine(_dir, "bg.json");
