@@ -14,6 +14,12 @@ public sealed record BenchRequest(IReadOnlyList<BenchMessage> Messages, int Prom
     /// <summary>The turn of its conversation (1-based) for multi-turn workloads; 0 elsewhere.</summary>
     public int Turn { get; init; }
 
+    /// <summary>
+    /// For a multi-turn request after the first turn: the index (in the workload) of the same conversation's previous
+    /// turn, which must have finished before this one is sent; -1 elsewhere.
+    /// </summary>
+    public int After { get; init; } = -1;
+
     /// <summary>The prompt text of a completions request.</summary>
     public string PromptText => Messages.Count == 1 ? Messages[0].Content : string.Join("\n", Messages.Select(m => m.Content));
 

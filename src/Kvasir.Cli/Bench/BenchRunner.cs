@@ -62,6 +62,12 @@ public static class BenchRunner
                 await Task.Delay(TimeSpan.FromSeconds(wait), cancellationToken).ConfigureAwait(false);
             }
 
+            // A conversation's next turn waits for its previous one (before taking a concurrency slot).
+            if (requests[i].After >= 0)
+            {
+                await tasks[requests[i].After].ConfigureAwait(false);
+            }
+
             if (limit is not null)
             {
                 await limit.WaitAsync(cancellationToken).ConfigureAwait(false);

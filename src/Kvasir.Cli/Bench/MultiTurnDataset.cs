@@ -3,7 +3,8 @@ namespace Kvasir.Cli.Bench;
 /// <summary>
 /// Multi-turn conversations whose history grows: request t of a conversation carries the t user turns and the t − 1
 /// synthetic assistant answers before it, so each turn's prompt extends the previous one (a prefix-cache workload).
-/// Requests go out turn by turn: every conversation's first turn, then every second turn, and so on.
+/// Requests go out turn by turn: every conversation's first turn, then every second turn, and so on; a turn is sent
+/// only once the same conversation's previous turn has finished (<see cref="BenchRequest.After"/>), as a user would.
 /// </summary>
 public static class MultiTurnDataset
 {
@@ -32,11 +33,13 @@ public static class MultiTurnDataset
         }
 
         var requests = new List<BenchRequest>(options.NumPrompts);
+        var previous = new int[conversations];
         for (var t = 0; t < turns; t++)
         {
             for (var c = 0; c < conversations && requests.Count < options.NumPrompts; c++)
             {
-                requests.Add(perConversation[c][t]);
+                requests.Add(perConversation[c][t] with { After = t == 0 ? -1 : previous[c] });
+                previous[c] = requests.Count - 1;
             }
         }
 

@@ -60,6 +60,7 @@ public sealed class GeneratorTests
         // Turn-major order: conversations 0,1,2 at turn 1, then at turn 2, then turn 3.
         Assert.Equal([1, 1, 1, 3, 3, 3, 5, 5, 5], requests.Select(r => r.Messages.Count));
         Assert.Equal([1, 1, 1, 2, 2, 2, 3, 3, 3], requests.Select(r => r.Turn));
+        Assert.Equal([-1, -1, -1, 0, 1, 2, 3, 4, 5], requests.Select(r => r.After));
         for (var c = 0; c < 3; c++)
         {
             var t1 = requests[c];
