@@ -48,9 +48,16 @@ public sealed unsafe class KernelThreadPool : IDisposable
     /// <summary>Creates a pool that runs jobs on <paramref name="threadCount"/> threads, the caller included.</summary>
     /// <param name="threadCount">Threads per job including the calling thread (at least 1).</param>
     public KernelThreadPool(int threadCount)
+        : this(threadCount, 0)
+    {
+    }
+
+    /// <summary>A pool whose job generations start after <paramref name="generation"/> (tests: the 32-bit wrap).</summary>
+    internal KernelThreadPool(int threadCount, int generation)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
         ThreadCount = threadCount;
+        _state = Pack(generation, int.MaxValue);
         _workers = new Thread[threadCount - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
@@ -103,8 +110,8 @@ public sealed unsafe class KernelThreadPool : IDisposable
             // Post the job (a full fence); take the lock only to wake workers that went to sleep. A worker
             // counts itself in _sleepers (under the lock) before it re-checks the generation and waits, so
             // with both sides using full fences either it sees the new job or this call sees it asleep.
-            long generation = (Volatile.Read(ref _state) >> 32) + 1;
-            Interlocked.Exchange(ref _state, generation << 32);
+            int generation = unchecked(GenerationOf(Volatile.Read(ref _state)) + 1);
+            Interlocked.Exchange(ref _state, Pack(generation, 0));
             if (Volatile.Read(ref _sleepers) != 0)
             {
                 lock (_sleepLock)
@@ -124,7 +131,7 @@ public sealed unsafe class KernelThreadPool : IDisposable
             }
 
             // Close the job before its fields change, so that a late worker cannot claim past its end.
-            Volatile.Write(ref _state, (generation << 32) | int.MaxValue);
+            Volatile.Write(ref _state, Pack(generation, int.MaxValue));
             _work = null;
             _failure?.Throw();
         }
@@ -159,14 +166,14 @@ public sealed unsafe class KernelThreadPool : IDisposable
         ((TWork*)work)->Execute(chunk);
 
     /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none are left (or the job is over).</summary>
-    private void RunChunks(long generation)
+    private void RunChunks(int generation)
     {
         while (true)
         {
             // The state first, then the job's fields: fields read after seeing this generation belong to it
             // or to a later job, and a later job means the compare-exchange below fails.
             long state = Volatile.Read(ref _state);
-            if (state >> 32 != generation)
+            if (GenerationOf(state) != generation)
             {
                 return;
             }
@@ -199,22 +206,22 @@ public sealed unsafe class KernelThreadPool : IDisposable
 
     private void WorkerLoop()
     {
-        long seen = Volatile.Read(ref _state) >> 32;
+        int seen = GenerationOf(Volatile.Read(ref _state));
         while (true)
         {
             // Spin a little: the next job usually follows within microseconds.
             long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _state) >> 32 == seen && !_disposed && Stopwatch.GetTimestamp() < deadline)
+            while (GenerationOf(Volatile.Read(ref _state)) == seen && !_disposed && Stopwatch.GetTimestamp() < deadline)
             {
                 Thread.SpinWait(20);
             }
 
-            if (Volatile.Read(ref _state) >> 32 == seen && !_disposed)
+            if (GenerationOf(Volatile.Read(ref _state)) == seen && !_disposed)
             {
                 lock (_sleepLock)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _state) >> 32 == seen && !_disposed)
+                    while (GenerationOf(Volatile.Read(ref _state)) == seen && !_disposed)
                     {
                         Monitor.Wait(_sleepLock);
                     }
@@ -223,7 +230,7 @@ public sealed unsafe class KernelThreadPool : IDisposable
                 }
             }
 
-            long generation = Volatile.Read(ref _state) >> 32;
+            int generation = GenerationOf(Volatile.Read(ref _state));
             if (generation == seen)
             {
                 return; // disposed, and no job was posted
@@ -233,4 +240,9 @@ public sealed unsafe class KernelThreadPool : IDisposable
             RunChunks(generation);
         }
     }
+
+    // The state word: a job's generation (wrapping 32 bits) above its next unclaimed chunk.
+    private static long Pack(int generation, int chunk) => (long)(((ulong)(uint)generation << 32) | (uint)chunk);
+
+    private static int GenerationOf(long state) => (int)(state >> 32);
 }

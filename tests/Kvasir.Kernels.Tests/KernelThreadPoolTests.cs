@@ -53,6 +53,23 @@ public sealed class KernelThreadPoolTests
     }
 
     [Fact]
+    public unsafe void GenerationsWrapAround()
+    {
+        // A long-running server posts billions of jobs: the 32-bit generation must wrap without stalling.
+        using var pool = new KernelThreadPool(3, int.MaxValue - 3);
+        var counts = new int[6];
+        fixed (int* c = counts)
+        {
+            for (int round = 0; round < 10; round++)
+            {
+                pool.Run(6, new CountWork(c));
+            }
+        }
+
+        Assert.All(counts, v => Assert.Equal(10, v));
+    }
+
+    [Fact]
     public unsafe void Run_RunsChunksConcurrently()
     {
         // Whichever thread claims chunk 0 waits until another thread has started chunk 1: this only
