@@ -53,41 +53,25 @@ public sealed class ChatCompletionFormat(string id, string model, Tokenizer toke
     protected override string ChunkObject => "chat.completion.chunk";
 
     /// <inheritdoc />
-    public override void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(choices);
-        ArgumentNullException.ThrowIfNull(usage);
-        json.WriteStartObject();
-        WriteHead(json, "chat.completion");
-        json.WriteStartArray("choices");
-        for (var i = 0; i < choices.Count; i++)
-        {
-            var choice = choices[i];
-            json.WriteStartObject();
-            json.WriteNumber("index", i);
-            json.WriteStartObject("message");
-            json.WriteString("role", "assistant");
-            json.WriteString("content", choice.Text.ToString());
-            json.WriteEndObject();
-            if (logprobs)
-            {
-                json.WriteStartObject("logprobs");
-                WriteContent(json, choice.Logprobs);
-                json.WriteEndObject();
-            }
-            else
-            {
-                json.WriteNull("logprobs");
-            }
+    protected override string ResponseObject => "chat.completion";
 
-            WriteFinish(json, choice.Finish);
+    /// <inheritdoc />
+    protected override void WriteResponseChoice(Utf8JsonWriter json, ChoiceResult choice)
+    {
+        json.WriteStartObject("message");
+        json.WriteString("role", "assistant");
+        json.WriteString("content", choice.Text.ToString());
+        json.WriteEndObject();
+        if (logprobs)
+        {
+            json.WriteStartObject("logprobs");
+            WriteContent(json, choice.Logprobs);
             json.WriteEndObject();
         }
-
-        json.WriteEndArray();
-        usage.Write(json);
-        json.WriteEndObject();
+        else
+        {
+            json.WriteNull("logprobs");
+        }
     }
 
     private void WriteContent(Utf8JsonWriter json, IReadOnlyList<TokenLogprob> tokens)

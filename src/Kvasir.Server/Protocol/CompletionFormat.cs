@@ -97,8 +97,34 @@ public abstract class CompletionFormat
     /// <summary>The "object" value of a streamed chunk ("chat.completion.chunk", "text_completion").</summary>
     protected abstract string ChunkObject { get; }
 
-    /// <summary>Writes the whole non-streamed response.</summary>
-    public abstract void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage);
+    /// <summary>Writes the whole non-streamed response: head, each choice (index, body, finish_reason), usage.</summary>
+    public void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(choices);
+        ArgumentNullException.ThrowIfNull(usage);
+        json.WriteStartObject();
+        WriteHead(json, ResponseObject);
+        json.WriteStartArray("choices");
+        for (var i = 0; i < choices.Count; i++)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("index", i);
+            WriteResponseChoice(json, choices[i]);
+            WriteFinish(json, choices[i].Finish);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        usage.Write(json);
+        json.WriteEndObject();
+    }
+
+    /// <summary>The "object" value of a whole response ("chat.completion", "text_completion").</summary>
+    protected abstract string ResponseObject { get; }
+
+    /// <summary>Writes what a format puts in a response choice besides its index and finish_reason.</summary>
+    protected abstract void WriteResponseChoice(Utf8JsonWriter json, ChoiceResult choice);
 
     /// <summary>OpenAI's finish_reason value.</summary>
     protected static string? FinishName(FinishReason? finish) => finish switch

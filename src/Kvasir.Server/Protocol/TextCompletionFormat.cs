@@ -39,36 +39,20 @@ public sealed class TextCompletionFormat : CompletionFormat
     protected override string ChunkObject => "text_completion";
 
     /// <inheritdoc />
-    public override void WriteResponse(Utf8JsonWriter json, IReadOnlyList<ChoiceResult> choices, UsageTotals usage)
+    protected override string ResponseObject => "text_completion";
+
+    /// <inheritdoc />
+    protected override void WriteResponseChoice(Utf8JsonWriter json, ChoiceResult choice)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        ArgumentNullException.ThrowIfNull(choices);
-        ArgumentNullException.ThrowIfNull(usage);
-        json.WriteStartObject();
-        WriteHead(json, "text_completion");
-        json.WriteStartArray("choices");
-        for (var i = 0; i < choices.Count; i++)
+        json.WriteString("text", choice.Text.ToString());
+        if (_logprobs)
         {
-            var choice = choices[i];
-            json.WriteStartObject();
-            json.WriteNumber("index", i);
-            json.WriteString("text", choice.Text.ToString());
-            if (_logprobs)
-            {
-                WriteLogprobs(json, choice.Logprobs, 0);
-            }
-            else
-            {
-                json.WriteNull("logprobs");
-            }
-
-            WriteFinish(json, choice.Finish);
-            json.WriteEndObject();
+            WriteLogprobs(json, choice.Logprobs, 0);
         }
-
-        json.WriteEndArray();
-        usage.Write(json);
-        json.WriteEndObject();
+        else
+        {
+            json.WriteNull("logprobs");
+        }
     }
 
     private int WriteLogprobs(Utf8JsonWriter json, IReadOnlyList<TokenLogprob> tokens, int offset)
