@@ -106,48 +106,12 @@ public static class BenchResultWriter
     private static void WriteDetails(Utf8JsonWriter w, BenchRun run)
     {
         // vLLM lists one entry per request; failed requests have 0 / empty entries and their message in errors.
-        w.WriteStartArray("input_lens");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.Success ? o.PromptTokens : 0);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("output_lens");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.Success ? o.OutputTokens : 0);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("cached_lens");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.CachedTokens);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("ttfts");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.Ttft);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("e2els");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.Latency);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("start_times");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteNumberValue(o.StartSeconds);
-        }
-
-        w.WriteEndArray();
+        Integers("input_lens", o => o.Success ? o.PromptTokens : 0);
+        Integers("output_lens", o => o.Success ? o.OutputTokens : 0);
+        Integers("cached_lens", o => o.CachedTokens);
+        Doubles("ttfts", o => o.Ttft);
+        Doubles("e2els", o => o.Latency);
+        Doubles("start_times", o => o.StartSeconds);
         w.WriteStartArray("itls");
         foreach (var o in run.Outcomes)
         {
@@ -161,20 +125,8 @@ public static class BenchResultWriter
         }
 
         w.WriteEndArray();
-        w.WriteStartArray("generated_texts");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteStringValue(o.GeneratedText);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("errors");
-        foreach (var o in run.Outcomes)
-        {
-            w.WriteStringValue(o.Error ?? "");
-        }
-
-        w.WriteEndArray();
+        Strings("generated_texts", o => o.GeneratedText);
+        Strings("errors", o => o.Error ?? "");
         w.WriteStartArray("kv_cache_usage_timeline");
         foreach (var s in run.MetricSamples)
         {
@@ -187,5 +139,39 @@ public static class BenchResultWriter
         }
 
         w.WriteEndArray();
+
+        // One array with an entry per request.
+        void Integers(string name, Func<RequestOutcome, int> value)
+        {
+            w.WriteStartArray(name);
+            foreach (var o in run.Outcomes)
+            {
+                w.WriteNumberValue(value(o));
+            }
+
+            w.WriteEndArray();
+        }
+
+        void Doubles(string name, Func<RequestOutcome, double> value)
+        {
+            w.WriteStartArray(name);
+            foreach (var o in run.Outcomes)
+            {
+                w.WriteNumberValue(value(o));
+            }
+
+            w.WriteEndArray();
+        }
+
+        void Strings(string name, Func<RequestOutcome, string> value)
+        {
+            w.WriteStartArray(name);
+            foreach (var o in run.Outcomes)
+            {
+                w.WriteStringValue(value(o));
+            }
+
+            w.WriteEndArray();
+        }
     }
 }
