@@ -46,7 +46,7 @@ internal readonly unsafe struct MatMulWork : IKernelWork
     private readonly int _n;
     private readonly int _rowsPerChunk;
     private readonly int _tokenTile;
-    private readonly byte* _activations;       // [n, activationRowBytes] quantized x, or null for the float path
+    private readonly byte* _activations;       // [n, activationRowBytes] quantized x (F16 weights: x · 2^112), or null for the float path
     private readonly long _activationRowBytes;
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk)
@@ -81,7 +81,11 @@ internal readonly unsafe struct MatMulWork : IKernelWork
         int r0 = chunkIndex * _rowsPerChunk;
         int r1 = Math.Min(_rows, r0 + _rowsPerChunk);
         Debug.Assert(r0 < r1, "Chunk index past the last row.");
-        if (_activations != null)
+        if (_activations != null && _type == GgmlType.F16)
+        {
+            PrescaledF16Rows(r0, r1);
+        }
+        else if (_activations != null)
         {
             Int8Rows(r0, r1);
         }
@@ -124,6 +128,21 @@ internal readonly unsafe struct MatMulWork : IKernelWork
                     var activations = new ReadOnlySpan<byte>(_activations + (t * _activationRowBytes), (int)_activationRowBytes);
                     _y[((long)t * _rows) + r] = MatMul.DotInt8Unchecked(_type, row, activations, blocks, Simd.Best);
                 }
+            }
+        }
+    }
+
+    /// <summary>F16 decode: rows against tokens prescaled by 2^112 (see <see cref="RowF16.DotPrescaled"/>).</summary>
+    private void PrescaledF16Rows(int r0, int r1)
+    {
+        float* scaled = (float*)_activations;
+        for (int r = r0; r < r1; r++)
+        {
+            ushort* row = (ushort*)(_weights + (r * _rowBytes));
+            for (int t = 0; t < _n; t++)
+            {
+                long offset = (long)t * _cols;
+                _y[((long)t * _rows) + r] = RowF16.DotPrescaled(row, scaled + offset, _x + offset, _cols);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kvasir.Kernels.Quant;
 
@@ -117,6 +118,131 @@ internal static class RowF16
         return sum;
     }
 
+    /// <summary>
+    /// The factor <see cref="TryPrescale"/> multiplies activations by: 2^112, the difference between a float's exponent
+    /// bias and a half's, so that a half's bits shifted into a float (its value times 2^-112) can meet them unscaled.
+    /// </summary>
+    public const float PrescaleFactor = 5.192296858534828e33f;
+
+    /// <summary>
+    /// Writes <c>x · 2^112</c> to <paramref name="scaled"/> for <see cref="DotPrescaled"/>; false (nothing usable
+    /// written) when some |x| is 2^16 or more, infinite or NaN, where the scaled value would overflow.
+    /// </summary>
+    public static bool TryPrescale(ReadOnlySpan<float> x, Span<float> scaled)
+    {
+        int n = x.Length;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float sr = ref MemoryMarshal.GetReference(scaled);
+        var limit = Vector128.Create(65536f);
+        int i = 0;
+        for (; i <= n - 4; i += 4)
+        {
+            var v = Vector128.LoadUnsafe(ref xr, (nuint)i);
+            if (!Vector128.LessThanAll(Vector128.Abs(v), limit))
+            {
+                return false;
+            }
+
+            (v * PrescaleFactor).StoreUnsafe(ref sr, (nuint)i);
+        }
+
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref xr, i);
+            if (!(MathF.Abs(v) < 65536f))
+            {
+                return false;
+            }
+
+            Unsafe.Add(ref sr, i) = v * PrescaleFactor;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="Dot"/> with activations prescaled by <see cref="TryPrescale"/> (AVX2 only; callers check
+    /// <see cref="Avx2.IsSupported"/>): a half widens to its value times 2^-112 in three instructions (sign-extending
+    /// load, shift, mask) instead of <see cref="ToSingle(Vector256{uint})"/>'s nine, and meets <c>x · 2^112</c>, so
+    /// every fused multiply-add gets the same exact product as in <see cref="Dot"/> and the sum is bit-identical
+    /// (same accumulation order). A row holding an infinite or NaN half (which this widening would turn into a large
+    /// finite value) is recomputed by <see cref="Dot"/>.
+    /// </summary>
+    /// <param name="w">n halves.</param>
+    /// <param name="xScaled">n activations times 2^112.</param>
+    /// <param name="x">The same n activations unscaled (the scalar tail and the fallback).</param>
+    /// <param name="n">Elements.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe float DotPrescaled(ushort* w, float* xScaled, float* x, int n)
+    {
+        // Sign-extended half h, shifted left 13: the sign lands on bit 31 (and 28-30, cleared by the mask), the
+        // exponent and mantissa on bits 13-27, as a float's: value · 2^-112 exactly, subnormals included.
+        var mask = Vector256.Create(unchecked((int)0x8FFFE000));
+        var magnitude = Vector256.Create((ushort)0x7FFF);
+        var largest = Vector256<ushort>.Zero;
+        int i = 0;
+        float sum = 0;
+        if (n >= 16)
+        {
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = Vector256<float>.Zero;
+            var acc2 = Vector256<float>.Zero;
+            var acc3 = Vector256<float>.Zero;
+            for (; i <= n - 32; i += 32)
+            {
+                largest = Avx2.Max(largest, Avx2.Max(Vector256.Load(w + i), Vector256.Load(w + i + 16)) & magnitude);
+                var f0 = (Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask;
+                var f1 = (Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask;
+                var f2 = (Avx2.ConvertToVector256Int32((short*)(w + i + 16)) << 13) & mask;
+                var f3 = (Avx2.ConvertToVector256Int32((short*)(w + i + 24)) << 13) & mask;
+                acc0 = Simd.MulAdd(f0.AsSingle(), Vector256.Load(xScaled + i), acc0);
+                acc1 = Simd.MulAdd(f1.AsSingle(), Vector256.Load(xScaled + i + 8), acc1);
+                acc2 = Simd.MulAdd(f2.AsSingle(), Vector256.Load(xScaled + i + 16), acc2);
+                acc3 = Simd.MulAdd(f3.AsSingle(), Vector256.Load(xScaled + i + 24), acc3);
+            }
+
+            for (; i <= n - 16; i += 16)
+            {
+                largest = Avx2.Max(largest, Vector256.Load(w + i) & magnitude);
+                var f0 = (Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask;
+                var f1 = (Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask;
+                acc0 = Simd.MulAdd(f0.AsSingle(), Vector256.Load(xScaled + i), acc0);
+                acc1 = Simd.MulAdd(f1.AsSingle(), Vector256.Load(xScaled + i + 8), acc1);
+            }
+
+            sum += Vector256.Sum((acc0 + acc2) + (acc1 + acc3));
+        }
+
+        if (n - i >= 8)
+        {
+            var mask128 = Vector128.Create(unchecked((int)0x8FFFE000));
+            var acc0 = Vector128<float>.Zero;
+            var acc1 = Vector128<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                largest = Avx2.Max(largest, Vector256.Create(Vector128.Load(w + i), Vector128<ushort>.Zero) & magnitude);
+                var f0 = (Sse41.ConvertToVector128Int32((short*)(w + i)) << 13) & mask128;
+                var f1 = (Sse41.ConvertToVector128Int32((short*)(w + i + 4)) << 13) & mask128;
+                acc0 = Simd.MulAdd(f0.AsSingle(), Vector128.Load(xScaled + i), acc0);
+                acc1 = Simd.MulAdd(f1.AsSingle(), Vector128.Load(xScaled + i + 4), acc1);
+            }
+
+            sum += Vector128.Sum(acc0 + acc1);
+        }
+
+        if (Vector256.GreaterThanAny(largest, Vector256.Create((ushort)0x7BFF)))
+        {
+            return Dot(new ReadOnlySpan<byte>(w, 2 * n), new ReadOnlySpan<float>(x, n), SimdWidth.V256);
+        }
+
+        for (; i < n; i++)
+        {
+            sum += (float)BitConverter.UInt16BitsToHalf(w[i]) * x[i];
+        }
+
+        return sum;
+    }
+
     /// <summary>Dot product, converting halves on the fly on the widest allowed vectors.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
@@ -129,6 +255,18 @@ internal static class RowF16
         {
             var acc0 = Vector256<float>.Zero;
             var acc1 = Vector256<float>.Zero;
+            var acc2 = Vector256<float>.Zero;
+            var acc3 = Vector256<float>.Zero;
+            for (; i <= n - 32; i += 32)
+            {
+                var h = Vector256.LoadUnsafe(ref w, (nuint)i);
+                var h2 = Vector256.LoadUnsafe(ref w, (nuint)(i + 16));
+                acc0 = Simd.MulAdd(ToSingle(Vector256.WidenLower(h)), Vector256.LoadUnsafe(ref xr, (nuint)i), acc0);
+                acc1 = Simd.MulAdd(ToSingle(Vector256.WidenUpper(h)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), acc1);
+                acc2 = Simd.MulAdd(ToSingle(Vector256.WidenLower(h2)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 16)), acc2);
+                acc3 = Simd.MulAdd(ToSingle(Vector256.WidenUpper(h2)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 24)), acc3);
+            }
+
             for (; i <= n - 16; i += 16)
             {
                 var h = Vector256.LoadUnsafe(ref w, (nuint)i);
@@ -136,7 +274,7 @@ internal static class RowF16
                 acc1 = Simd.MulAdd(ToSingle(Vector256.WidenUpper(h)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), acc1);
             }
 
-            sum += Vector256.Sum(acc0 + acc1);
+            sum += Vector256.Sum((acc0 + acc2) + (acc1 + acc3));
         }
 
         if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && n - i >= 8)

@@ -134,4 +134,115 @@ public class RowF16Tests
             }
         }
     }
+
+    [Fact]
+    public unsafe void DotPrescaled_IsBitIdenticalToDot_ForEveryLengthAndOffset()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the prescaled path is AVX2 only; Dot is tested on its own
+        }
+
+        var rng = new Random(53);
+        for (int n = 0; n <= 257; n++)
+        {
+            foreach (int offset in new[] { 0, 1, 3 })
+            {
+                // Every bit pattern but infinities and NaNs: subnormals, zeros of both signs, the largest finite.
+                var halves = new ushort[n + offset];
+                for (int i = 0; i < halves.Length; i++)
+                {
+                    ushort h;
+                    do
+                    {
+                        h = (ushort)rng.Next(65536);
+                    }
+                    while ((h & 0x7C00) == 0x7C00);
+                    halves[i] = h;
+                }
+
+                var x = TestData.Floats(rng, n + offset, 3);
+                var scaled = new float[n + offset];
+                Assert.True(RowF16.TryPrescale(x.AsSpan(offset), scaled.AsSpan(offset)));
+                float expected = RowF16.Dot(MemoryMarshal.AsBytes(halves.AsSpan(offset)), x.AsSpan(offset), SimdWidth.V256);
+                fixed (ushort* w = halves)
+                fixed (float* xs = scaled, xp = x)
+                {
+                    float actual = RowF16.DotPrescaled(w + offset, xs + offset, xp + offset, n);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0x7C00)] // +infinity
+    [InlineData(0xFC00)] // -infinity
+    [InlineData(0x7E00)] // NaN
+    public unsafe void DotPrescaled_RowWithInfinityOrNaN_GivesWhatDotGives(int special)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return;
+        }
+
+        foreach (int n in new[] { 8, 16, 40 })
+        {
+            var halves = new ushort[n];
+            var x = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                halves[i] = BitConverter.HalfToUInt16Bits((Half)0.5f);
+                x[i] = 1;
+            }
+
+            halves[n - 3] = (ushort)special;
+            var scaled = new float[n];
+            Assert.True(RowF16.TryPrescale(x, scaled));
+            float expected = RowF16.Dot(MemoryMarshal.AsBytes(halves.AsSpan()), x, SimdWidth.V256);
+            fixed (ushort* w = halves)
+            fixed (float* xs = scaled, xp = x)
+            {
+                float actual = RowF16.DotPrescaled(w, xs, xp, n);
+                Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : expected == actual, $"n {n}: expected {expected}, got {actual}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TryPrescale_RefusesValuesThatWouldOverflow()
+    {
+        var scaled = new float[9];
+        Assert.True(RowF16.TryPrescale([1, -65535.99f, 0, 0, 0, 0, 0, 0, 2], scaled));
+        Assert.Equal(2 * RowF16.PrescaleFactor, scaled[8]);
+        Assert.False(RowF16.TryPrescale([1, 2, 3, 4, 65536, 0, 0, 0, 0], scaled));
+        Assert.False(RowF16.TryPrescale([1, 2, 3, 4, 5, 6, 7, 8, -70000], scaled));
+        Assert.False(RowF16.TryPrescale([float.NaN], scaled.AsSpan(0, 1)));
+        Assert.False(RowF16.TryPrescale([float.PositiveInfinity, 0, 0, 0], scaled.AsSpan(0, 4)));
+    }
+
+    [Fact]
+    public void MatMul_F16Decode_IsBitIdenticalToTheRowDot_AndTakesLargeTokensToo()
+    {
+        var rng = new Random(59);
+        const int rows = 24, cols = 72, n = 3;
+        var w = new byte[rows * cols * 2];
+        RowF16.QuantizeReference(TestData.Floats(rng, rows * cols), w);
+        var x = TestData.Floats(rng, n * cols, 2);
+        x[cols + 5] = 1e6f; // token 1 cannot be prescaled: the whole product takes the plain path
+        foreach (var xs in new[] { x, TestData.Floats(rng, n * cols, 2) })
+        {
+            var y = new float[n * rows];
+            using var pool = new KernelThreadPool(2);
+            MatMul.Compute(GgmlType.F16, w, rows, cols, xs, y, n, pool);
+            for (int t = 0; t < n; t++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    float expected = RowF16.Dot(w.AsSpan(r * cols * 2, cols * 2), xs.AsSpan(t * cols, cols), Simd.Best);
+                    Assert.Equal(expected, y[(t * rows) + r]);
+                }
+            }
+        }
+    }
 }
