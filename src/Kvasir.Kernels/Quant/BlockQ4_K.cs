@@ -198,7 +198,11 @@ internal static class BlockQ4_K
         return sum;
     }
 
-    /// <summary>The integer dot product with Q8_K activations on AVX2, else the reference.</summary>
+    /// <summary>
+    /// The integer dot product with Q8_K activations on AVX2, else the reference. The 12 packed bytes of scales and
+    /// mins are unpacked once per super-block with 32-bit masks (8 scales, 8 mins, widened to int16 together); the
+    /// mins meet the activations' block sums in one vpmaddwd; each sub-block's scale is broadcast by a byte shuffle.
+    /// </summary>
     public static float DotQ8_K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
     {
         if (width < SimdWidth.V256 || !Avx2.IsSupported)
@@ -209,33 +213,72 @@ internal static class BlockQ4_K
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref byte x = ref MemoryMarshal.GetReference(activations);
         var acc = Vector256<float>.Zero;
-        float mins = 0;
+        var mins = Vector128<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            ref short bsums = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260));
-            ref byte scales = ref Unsafe.Add(ref block, 4);
             float da = Unsafe.ReadUnaligned<float>(ref a);
-            var sumi = Vector256<int>.Zero;
-            int summ = 0;
-            for (int c = 0; c < 4; c++)
-            {
-                ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
-                ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
-                var packed = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16 + (32 * c)));
-                var a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (64 * c))).AsSByte();
-                var a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 36 + (64 * c))).AsSByte();
-                sumi += QuantSimd.DotUInt8Scaled(packed & Vector256.Create((byte)0x0F), a0, Vector256.Create((short)sc0));
-                sumi += QuantSimd.DotUInt8Scaled(packed >>> 4, a1, Vector256.Create((short)sc1));
-                summ += (m0 * (Unsafe.Add(ref bsums, 4 * c) + Unsafe.Add(ref bsums, (4 * c) + 1)))
-                    + (m1 * (Unsafe.Add(ref bsums, (4 * c) + 2) + Unsafe.Add(ref bsums, (4 * c) + 3)));
-            }
+            var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
 
+            mins = AccumulateMins(scalesAndMins, ref a, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da, mins);
+
+            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
+            ref byte q = ref Unsafe.Add(ref block, 16);
+            ref byte qa = ref Unsafe.Add(ref a, 4);
+            var sumi = Chunk(ref q, ref qa, scales, 0);
+            sumi += Chunk(ref Unsafe.Add(ref q, 32), ref Unsafe.Add(ref qa, 64), scales, 1);
+            sumi += Chunk(ref Unsafe.Add(ref q, 64), ref Unsafe.Add(ref qa, 128), scales, 2);
+            sumi += Chunk(ref Unsafe.Add(ref q, 96), ref Unsafe.Add(ref qa, 192), scales, 3);
             acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * da), acc);
-            mins += QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da * summ;
         }
 
-        return Vector256.Sum(acc) - mins;
+        return Vector256.Sum(acc) - Vector128.Sum(mins);
+    }
+
+    /// <summary>
+    /// The 8 scales and 8 mins of a super-block as 16 int16 (scales first), from the 12 packed bytes: the layout of
+    /// <see cref="ScaleMin"/>, four bytes at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<short> UnpackScalesAndMins(ref byte packed)
+    {
+        uint u0 = Unsafe.ReadUnaligned<uint>(ref packed);
+        uint u1 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref packed, 4));
+        uint u2 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref packed, 8));
+        uint scales03 = u0 & 0x3F3F3F3F;
+        uint scales47 = (u2 & 0x0F0F0F0F) | (((u0 >> 6) & 0x03030303) << 4);
+        uint mins03 = u1 & 0x3F3F3F3F;
+        uint mins47 = ((u2 >> 4) & 0x0F0F0F0F) | (((u1 >> 6) & 0x03030303) << 4);
+        return Avx2.ConvertToVector256Int16(Vector128.Create(scales03, scales47, mins03, mins47).AsByte()).AsInt16();
+    }
+
+    /// <summary>
+    /// <c>mins + dmin·d_a · Σ_s m_s · Σ a over sub-block s</c> (4 partial sums): the activations' 16 block sums of 16,
+    /// added in pairs, against the mins in the upper half of <paramref name="scalesAndMins"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> AccumulateMins(Vector256<short> scalesAndMins, ref byte a, float dminTimesDa, Vector128<float> mins)
+    {
+        var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
+        var pairSums = Ssse3.HorizontalAdd(bsums.GetLower(), bsums.GetUpper());
+        var minTerms = Sse2.MultiplyAddAdjacent(scalesAndMins.GetUpper(), pairSums);
+        return Simd.MulAdd(Vector128.ConvertToSingle(minTerms), Vector128.Create(dminTimesDa), mins);
+    }
+
+    /// <summary>Scale <paramref name="s"/> (0..7) of <paramref name="scales"/> (8 int16, in both lanes) in all 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<short> BroadcastScale(Vector256<byte> scales, int s) =>
+        Avx2.Shuffle(scales, Vector256.Create((short)((2 * s) | (((2 * s) + 1) << 8))).AsByte()).AsInt16();
+
+    /// <summary>Chunk c (64 elements: sub-blocks 2c and 2c + 1) of the AVX2 dot: Σ sc·q·a as 8 int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Chunk(ref byte q, ref byte a, Vector256<byte> scales, int c)
+    {
+        var packed = Vector256.LoadUnsafe(ref q);
+        var low = packed & Vector256.Create((byte)0x0F);
+        var high = (packed.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+        return QuantSimd.DotUInt8Scaled(low, Vector256.LoadUnsafe(ref a).AsSByte(), BroadcastScale(scales, 2 * c))
+            + QuantSimd.DotUInt8Scaled(high, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BroadcastScale(scales, (2 * c) + 1));
     }
 }

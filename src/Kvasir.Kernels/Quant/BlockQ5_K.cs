@@ -212,34 +212,29 @@ internal static class BlockQ5_K
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref byte x = ref MemoryMarshal.GetReference(activations);
         var acc = Vector256<float>.Zero;
-        float mins = 0;
+        var mins = Vector128<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            ref short bsums = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260));
-            ref byte scales = ref Unsafe.Add(ref block, 4);
             float da = Unsafe.ReadUnaligned<float>(ref a);
+            var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
+            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref a, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da, mins);
+            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16));
             var sumi = Vector256<int>.Zero;
-            int summ = 0;
             for (int c = 0; c < 4; c++)
             {
-                BlockQ4_K.ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
-                BlockQ4_K.ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
                 Chunk(ref block, c, ref qh, out var low, out var high);
                 var a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (64 * c))).AsSByte();
                 var a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 36 + (64 * c))).AsSByte();
-                sumi += QuantSimd.DotUInt8Scaled(low.AsByte(), a0, Vector256.Create((short)sc0));
-                sumi += QuantSimd.DotUInt8Scaled(high.AsByte(), a1, Vector256.Create((short)sc1));
-                summ += (m0 * (Unsafe.Add(ref bsums, 4 * c) + Unsafe.Add(ref bsums, (4 * c) + 1)))
-                    + (m1 * (Unsafe.Add(ref bsums, (4 * c) + 2) + Unsafe.Add(ref bsums, (4 * c) + 3)));
+                sumi += QuantSimd.DotUInt8Scaled(low.AsByte(), a0, BlockQ4_K.BroadcastScale(scales, 2 * c));
+                sumi += QuantSimd.DotUInt8Scaled(high.AsByte(), a1, BlockQ4_K.BroadcastScale(scales, (2 * c) + 1));
             }
 
             acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * da), acc);
-            mins += QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da * summ;
         }
 
-        return Vector256.Sum(acc) - mins;
+        return Vector256.Sum(acc) - Vector128.Sum(mins);
     }
 }

@@ -215,45 +215,57 @@ internal static class BlockQ6_K
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref byte x = ref MemoryMarshal.GetReference(activations);
         var acc = Vector256<float>.Zero;
-        float offsets = 0;
-        var nibble = Vector256.Create((byte)0x0F);
-        var two = Vector256.Create((byte)3);
+        var offsets = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            ref sbyte sc = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref block, 192));
-            ref short bsums = ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260));
-            var sumi = Vector256<int>.Zero;
-            int offset = 0;
-            for (int s = 0; s < 16; s++)
-            {
-                offset += Unsafe.Add(ref sc, s) * Unsafe.Add(ref bsums, s);
-            }
-
-            for (int h = 0; h < 2; h++)
-            {
-                var low0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 64 * h));
-                var low1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, (64 * h) + 32));
-                var high = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 128 + (32 * h)));
-                ref byte ah = ref Unsafe.Add(ref a, 4 + (128 * h));
-                int s0 = 8 * h;
-                sumi += QuantSimd.DotUInt8Scaled((low0 & nibble) | ((high & two) << 4), Vector256.LoadUnsafe(ref ah).AsSByte(), Scales(ref sc, s0));
-                sumi += QuantSimd.DotUInt8Scaled((low1 & nibble) | (((high >>> 2) & two) << 4), Vector256.LoadUnsafe(ref ah, 32).AsSByte(), Scales(ref sc, s0 + 2));
-                sumi += QuantSimd.DotUInt8Scaled((low0 >>> 4) | (((high >>> 4) & two) << 4), Vector256.LoadUnsafe(ref ah, 64).AsSByte(), Scales(ref sc, s0 + 4));
-                sumi += QuantSimd.DotUInt8Scaled((low1 >>> 4) | ((high >>> 6) << 4), Vector256.LoadUnsafe(ref ah, 96).AsSByte(), Scales(ref sc, s0 + 6));
-            }
-
+            var scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 192)).AsSByte()); // sc[0..15]
+            var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
             float d = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)) * Unsafe.ReadUnaligned<float>(ref a);
+            offsets = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets);
+
+            // Each half's 8 scales in both 128-bit lanes, for the in-lane shuffles that broadcast them.
+            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
+            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            var sumi = HalfAt(ref block, ref Unsafe.Add(ref block, 128), ref Unsafe.Add(ref a, 4), low);
+            sumi += HalfAt(ref Unsafe.Add(ref block, 64), ref Unsafe.Add(ref block, 160), ref Unsafe.Add(ref a, 132), high);
             acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), acc);
-            offsets += d * 32 * offset;
         }
 
-        return Vector256.Sum(acc) - offsets;
+        return Vector256.Sum(acc) - (32 * Vector256.Sum(offsets));
     }
 
-    /// <summary>int16 scales for 32 elements: sc[s] for the first 16 (8 pairs), sc[s + 1] for the rest.</summary>
+    /// <summary>
+    /// One half (128 elements) of the AVX2 dot: Σ sc·q·a with q unsigned (0..63), as 8 int32 partial sums.
+    /// <paramref name="ql"/>: the half's 64 low-nibble bytes; <paramref name="qh"/>: its 32 high-bit bytes;
+    /// <paramref name="a"/>: its 128 activations; <paramref name="scales"/>: its 8 int16 scales in both lanes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Scales(ref sbyte sc, int s) =>
-        Vector256.Create(Vector128.Create((short)Unsafe.Add(ref sc, s)), Vector128.Create((short)Unsafe.Add(ref sc, s + 1)));
+    private static Vector256<int> HalfAt(ref byte ql, ref byte qh, ref byte a, Vector256<byte> scales)
+    {
+        var nibble = Vector256.Create((byte)0x0F);
+        var bits = Vector256.Create((byte)0x30);
+        var low0 = Vector256.LoadUnsafe(ref ql);
+        var low1 = Vector256.LoadUnsafe(ref ql, 32);
+        var high = Vector256.LoadUnsafe(ref qh);
+
+        // (high >> 2k & 3) << 4 for k = 0..3 as 16-bit shifts and one mask: the bits a 16-bit shift carries across
+        // the byte boundary never land on bits 4-5.
+        var q0 = (low0 & nibble) | ((high.AsUInt16() << 4).AsByte() & bits);
+        var q1 = (low1 & nibble) | ((high.AsUInt16() << 2).AsByte() & bits);
+        var q2 = ((low0.AsUInt16() >> 4).AsByte() & nibble) | (high & bits);
+        var q3 = ((low1.AsUInt16() >> 4).AsByte() & nibble) | ((high.AsUInt16() >> 2).AsByte() & bits);
+        return QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), PairScales(scales, 0))
+            + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), PairScales(scales, 2))
+            + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), PairScales(scales, 4))
+            + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), PairScales(scales, 6));
+    }
+
+    /// <summary>int16 scales for 32 elements: scale s (of the half's 8) in the low lane, s + 1 in the high lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> PairScales(Vector256<byte> scales, int s) =>
+        Avx2.Shuffle(scales, Vector256.Create(
+            Vector128.Create((short)((2 * s) | (((2 * s) + 1) << 8))),
+            Vector128.Create((short)((2 * (s + 1)) | (((2 * (s + 1)) + 1) << 8)))).AsByte()).AsInt16();
 }
