@@ -134,6 +134,13 @@ public static unsafe class MatMul
 
                 work = work.WithActivations(quantized, activationRowBytes);
             }
+            else if (n >= MatMulWork.TiledMinTokens && Avx2.IsSupported)
+            {
+                // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs.
+                float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols) * sizeof(float));
+                MatMulWork.PackTokens(xp, n, cols, packed);
+                work = work.WithPackedTokens(packed);
+            }
             else if (weightType == GgmlType.F16 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
             {
                 // F16 decode: tokens times 2^112 once here, so that each row's halves widen in three instructions

@@ -27,7 +27,7 @@ public sealed class MatMulTests : IDisposable
         {
             foreach (int rows in new[] { 1, 13, 67 })
             {
-                foreach (int n in new[] { 1, 3, 4, 17 })
+                foreach (int n in new[] { 1, 3, 4, 17, 24, 41 })
                 {
                     Check(type, rows, cols, n, rng);
                 }
@@ -39,10 +39,11 @@ public sealed class MatMulTests : IDisposable
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q8_0)]
-    public void Compute_ManyTokens_SpansSeveralTokenTiles(GgmlType type)
+    public void Compute_ManyTokens_SpansSeveralTokenBlocks(GgmlType type)
     {
-        // 2048 columns: a token tile holds 32 tokens, so 70 tokens take three tiles (the last one odd).
-        Check(type, rows: 22, cols: 2048, n: 70, new Random(70));
+        // Tokens are packed in blocks of 96 (micro-tiles of 24): 217 tokens take two full blocks and one of 25
+        // (a micro-tile of 24 and one of a single token), and 22 rows end in a partial row group.
+        Check(type, rows: 22, cols: 2048, n: 217, new Random(70));
     }
 
     [Fact]

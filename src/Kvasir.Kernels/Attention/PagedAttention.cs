@@ -132,9 +132,12 @@ public static unsafe class PagedAttention
         Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
         bool f16 = layer.DataType == KvDataType.F16;
         Span<float> widened = stackalloc float[f16 ? layer.HeadDim : 0]; // one F16 row widened to float
-        for (int g = 0; g < layer.NumKvHeads; g++)
+        fixed (float* qp = q, op = output)
         {
-            AttendGroup(layer, q, nHeads, blockTable, kvLen, scale, output, scratch, widened, g, width);
+            for (int g = 0; g < layer.NumKvHeads; g++)
+            {
+                AttendRun(layer, qp, op, nHeads, 1, &kvLen, blockTable, scale, scratch, widened, g, width);
+            }
         }
     }
 
@@ -177,11 +180,32 @@ public static unsafe class PagedAttention
             maxKvLen = Math.Max(maxKvLen, kvLen[t]);
         }
 
-        fixed (float* qp = q, op = output)
-        fixed (int* tables = blockTables, starts = tableStart, lengths = kvLen)
+        // Runs: consecutive tokens of one sequence (the same block table), up to MaxRun and MaxRunScores, attend
+        // together so that each key and value is read (and F16 widened) once per run rather than once per token.
+        int group = nHeads / layer.NumKvHeads;
+        int[] runs = _runs is { } r && r.Length > n ? r : (_runs = new int[Math.Max(n + 1, 64)]);
+        int runCount = 0;
+        for (int t = 0, runMax = 0; t < n; t++)
         {
-            var work = new BatchWork(layer, qp, op, tables, blockTables.Length, starts, lengths, nHeads, scale, Simd.Best);
-            int chunks = n * layer.NumKvHeads;
+            int runLength = runCount == 0 ? 0 : t - runs[runCount - 1];
+            int longest = Math.Max(runMax, kvLen[t]);
+            if (runCount == 0 || tableStart[t] != tableStart[t - 1] || runLength == MaxRun || (long)(runLength + 1) * group * longest > MaxRunScores)
+            {
+                runs[runCount++] = t;
+                runMax = kvLen[t];
+            }
+            else
+            {
+                runMax = longest;
+            }
+        }
+
+        runs[runCount] = n;
+        fixed (float* qp = q, op = output)
+        fixed (int* tables = blockTables, starts = tableStart, lengths = kvLen, runStarts = runs)
+        {
+            var work = new BatchWork(layer, qp, op, tables, blockTables.Length, starts, lengths, runStarts, nHeads, scale, Simd.Best);
+            int chunks = runCount * layer.NumKvHeads;
             long macs = maxKvLen * n * width * 2;
             if (chunks == 1 || macs < 1 << 15)
             {
@@ -197,51 +221,105 @@ public static unsafe class PagedAttention
         }
     }
 
-    /// <summary>One KV head's query group of one token: scores, softmax, weighted sum of values.</summary>
-    private static void AttendGroup(
-        in KvLayerView layer, ReadOnlySpan<float> q, int nHeads, ReadOnlySpan<int> blockTable, int kvLen, float scale,
-        Span<float> output, Span<float> scratch, Span<float> widened, int g, SimdWidth width)
+    /// <summary>Most tokens in one attention run of <see cref="AttendBatch"/>.</summary>
+    private const int MaxRun = 16;
+
+    /// <summary>Most scores (floats) one run keeps: 4 MB per thread, whatever the context length.</summary>
+    private const long MaxRunScores = 1 << 20;
+
+    /// <summary>The runs of the last <see cref="AttendBatch"/> on this thread: [runCount + 1] first token of each run, then n.</summary>
+    [ThreadStatic]
+    private static int[]? _runs;
+
+    /// <summary>
+    /// Attention of KV head <paramref name="g"/>'s query group for <paramref name="count"/> tokens that share one
+    /// block table (a run of a sequence's tokens; token i attends to its first lengths[i] keys). Each key and value
+    /// row is read, and widened from F16, once for the whole run; every token's arithmetic is the same as alone.
+    /// </summary>
+    /// <param name="layer">The KV arena view.</param>
+    /// <param name="q">count × [nHeads, hd] queries, one token after another.</param>
+    /// <param name="output">count × [nHeads, hd] outputs, laid out like q.</param>
+    /// <param name="nHeads">Query heads.</param>
+    /// <param name="count">Tokens in the run.</param>
+    /// <param name="lengths">[count] keys each token attends to.</param>
+    /// <param name="blockTable">The run's block table.</param>
+    /// <param name="scale">Score scale.</param>
+    /// <param name="scores">At least count · group · max(lengths) floats.</param>
+    /// <param name="widened">One F16 row widened to float (HeadDim floats), or empty for F32 caches.</param>
+    /// <param name="g">The KV head.</param>
+    /// <param name="width">SIMD width.</param>
+    private static void AttendRun(
+        in KvLayerView layer, float* q, float* output, int nHeads, int count, int* lengths, ReadOnlySpan<int> blockTable, float scale,
+        Span<float> scores, Span<float> widened, int g, SimdWidth width)
     {
         int hd = layer.HeadDim;
         int group = nHeads / layer.NumKvHeads;
+        int tokenWidth = nHeads * hd;
         int rowBytes = hd * layer.ElementBytes;
         bool f16 = layer.DataType == KvDataType.F16;
-        var qGroup = q.Slice(g * group * hd, group * hd);          // [group, hd]
-        var outGroup = output.Slice(g * group * hd, group * hd);   // [group, hd]
-        var scores = scratch[..(group * kvLen)];                    // [group, kvLen]
+        int maxLen = 0;
+        for (int i = 0; i < count; i++)
+        {
+            maxLen = Math.Max(maxLen, lengths[i]);
+        }
 
-        // Pass 1: scores, one key row read for the whole group.
-        for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        // scores[(i · group + h) · maxLen + j]: token i, head h of the group, key j.
+        // Pass 1: scores, one key row read for the whole run.
+        for (int j0 = 0; j0 < maxLen; j0 += layer.BlockSize)
         {
             byte* tile = layer.HeadTile(layer.K, blockTable[j0 / layer.BlockSize], g);
-            int count = Math.Min(layer.BlockSize, kvLen - j0);
-            for (int o = 0; o < count; o++)
+            int inBlock = Math.Min(layer.BlockSize, maxLen - j0);
+            for (int o = 0; o < inBlock; o++)
             {
+                int j = j0 + o;
                 var key = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
-                for (int h = 0; h < group; h++)
+                for (int i = 0; i < count; i++)
                 {
-                    scores[(h * kvLen) + j0 + o] = Ops.Dot(qGroup.Slice(h * hd, hd), key, width) * scale;
+                    if (j >= lengths[i])
+                    {
+                        continue;
+                    }
+
+                    float* qGroup = q + ((long)i * tokenWidth) + (g * group * hd);
+                    for (int h = 0; h < group; h++)
+                    {
+                        scores[(((i * group) + h) * maxLen) + j] = Ops.Dot(new ReadOnlySpan<float>(qGroup + (h * hd), hd), key, width) * scale;
+                    }
                 }
             }
         }
 
-        for (int h = 0; h < group; h++)
+        for (int i = 0; i < count; i++)
         {
-            Ops.Softmax(scores.Slice(h * kvLen, kvLen), width);
+            for (int h = 0; h < group; h++)
+            {
+                Ops.Softmax(scores.Slice(((i * group) + h) * maxLen, lengths[i]), width);
+            }
+
+            new Span<float>(output + ((long)i * tokenWidth) + (g * group * hd), group * hd).Clear();
         }
 
-        // Pass 2: weighted sum of values, one value row read for the whole group.
-        outGroup.Clear();
-        for (int j0 = 0; j0 < kvLen; j0 += layer.BlockSize)
+        // Pass 2: weighted sum of values, one value row read for the whole run.
+        for (int j0 = 0; j0 < maxLen; j0 += layer.BlockSize)
         {
             byte* tile = layer.HeadTile(layer.V, blockTable[j0 / layer.BlockSize], g);
-            int count = Math.Min(layer.BlockSize, kvLen - j0);
-            for (int o = 0; o < count; o++)
+            int inBlock = Math.Min(layer.BlockSize, maxLen - j0);
+            for (int o = 0; o < inBlock; o++)
             {
+                int j = j0 + o;
                 var value = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
-                for (int h = 0; h < group; h++)
+                for (int i = 0; i < count; i++)
                 {
-                    Ops.MulAdd(scores[(h * kvLen) + j0 + o], value, outGroup.Slice(h * hd, hd), width);
+                    if (j >= lengths[i])
+                    {
+                        continue;
+                    }
+
+                    float* outGroup = output + ((long)i * tokenWidth) + (g * group * hd);
+                    for (int h = 0; h < group; h++)
+                    {
+                        Ops.MulAdd(scores[(((i * group) + h) * maxLen) + j], value, new Span<float>(outGroup + (h * hd), hd), width);
+                    }
                 }
             }
         }
@@ -333,27 +411,32 @@ public static unsafe class PagedAttention
             : ((float*)tile)[index];
     }
 
-    /// <summary><see cref="AttendBatch"/> as a pool job: chunk c is token c / NumKvHeads, KV head c % NumKvHeads.</summary>
+    /// <summary>One <see cref="AttendBatch"/> call as a pool job: chunk c is run c / NumKvHeads, KV head c % NumKvHeads.</summary>
     private readonly struct BatchWork(
-        KvLayerView layer, float* q, float* output, int* tables, int tablesLength, int* tableStart, int* kvLen, int nHeads, float scale,
-        SimdWidth width) : IKernelWork
+        KvLayerView layer, float* q, float* output, int* tables, int tablesLength, int* tableStart, int* kvLen, int* runStarts, int nHeads,
+        float scale, SimdWidth width) : IKernelWork
     {
-        /// <summary>Per-thread score buffer; grows to the longest group × kvLen seen, then stays.</summary>
         [ThreadStatic]
         private static float[]? _scores;
 
         public void Execute(int chunkIndex)
         {
-            int t = chunkIndex / layer.NumKvHeads;
+            int run = chunkIndex / layer.NumKvHeads;
             int g = chunkIndex % layer.NumKvHeads;
-            int len = kvLen[t];
-            int tokenWidth = nHeads * layer.HeadDim;
-            int need = Math.Max(1, len * (nHeads / layer.NumKvHeads));
+            int t0 = runStarts[run];
+            int count = runStarts[run + 1] - t0;
+            int maxLen = 1;
+            for (int i = 0; i < count; i++)
+            {
+                maxLen = Math.Max(maxLen, kvLen[t0 + i]);
+            }
+
+            int need = count * (nHeads / layer.NumKvHeads) * maxLen;
             float[] scores = _scores is { } s && s.Length >= need ? s : (_scores = new float[Math.Max(need, 4096)]);
             Span<float> widened = stackalloc float[layer.DataType == KvDataType.F16 ? layer.HeadDim : 0];
-            var table = new ReadOnlySpan<int>(tables + tableStart[t], tablesLength - tableStart[t]);
-            AttendGroup(layer, new ReadOnlySpan<float>(q + ((long)t * tokenWidth), tokenWidth), nHeads, table, len, scale,
-                new Span<float>(output + ((long)t * tokenWidth), tokenWidth), scores, widened, g, width);
+            var table = new ReadOnlySpan<int>(tables + tableStart[t0], tablesLength - tableStart[t0]);
+            long tokenWidth = (long)nHeads * layer.HeadDim;
+            AttendRun(layer, q + (t0 * tokenWidth), output + (t0 * tokenWidth), nHeads, count, kvLen + t0, table, scale, scores, widened, g, width);
         }
     }
 }
