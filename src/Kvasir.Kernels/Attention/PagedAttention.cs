@@ -13,7 +13,7 @@ namespace Kvasir.Kernels.Attention;
 /// once for the group. Grouped-query attention: query head h uses KV head <c>h / (nHeads / NumKvHeads)</c>.</para>
 /// <para>Nothing is allocated; the only per-call stack use is two HeadDim-float buffers.</para>
 /// </remarks>
-public static unsafe class PagedAttention
+public static unsafe partial class PagedAttention
 {
     /// <summary>Largest head size supported (it bounds the stack buffers).</summary>
     public const int MaxHeadDim = 1024;
@@ -253,6 +253,12 @@ public static unsafe class PagedAttention
         Span<float> scores, Span<float> widened, int g, SimdWidth width)
     {
         int hd = layer.HeadDim;
+        if (width >= SimdWidth.V256 && hd % 8 == 0 && System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            AttendRunTiled(layer, q, output, nHeads, count, lengths, blockTable, scale, g);
+            return;
+        }
+
         int group = nHeads / layer.NumKvHeads;
         int tokenWidth = nHeads * hd;
         int rowBytes = hd * layer.ElementBytes;
