@@ -35,6 +35,9 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
     /// </summary>
     public float RandomCopyShare { get; init; }
 
+    /// <summary>Where random copy documents draw their tokens (uniformly by index): the training stream by default.</summary>
+    public int[]? CopySource { get; init; }
+
     /// <summary>Loss weight of the answer tokens of a pass-key document.</summary>
     public float AnswerWeight { get; init; } = 3f;
 
@@ -84,7 +87,7 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
         while (batch.NumTokens + 32 <= randomBudget)
         {
             var length = Math.Min(randomBudget - batch.NumTokens + 1, rng.Next(maxDoc / 2, maxDoc + 1));
-            batch.Add(RandomCopy(stream, bos, rng, (length - 1) / 2), RandomCopyWeights((length - 1) / 2));
+            batch.Add(RandomCopy(CopySource ?? stream, bos, rng, (length - 1) / 2), RandomCopyWeights((length - 1) / 2));
         }
 
         var window = new int[TextLength];
@@ -97,6 +100,18 @@ internal sealed class DataMixer(int[] stream, PassKeyDocumentBuilder docs, int c
         }
 
         return batch;
+    }
+
+    /// <summary>The <paramref name="count"/> most frequent token ids of <paramref name="stream"/> other than <paramref name="bos"/>.</summary>
+    public static int[] MostFrequent(int[] stream, int bos, int count)
+    {
+        var counts = new Dictionary<int, int>();
+        foreach (var t in stream)
+        {
+            counts[t] = counts.GetValueOrDefault(t) + 1;
+        }
+
+        return [.. counts.Where(kv => kv.Key != bos).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Take(count).Select(kv => kv.Key)];
     }
 
     /// <summary>BOS, <paramref name="half"/> tokens drawn independently from <paramref name="stream"/>, the same tokens again.</summary>

@@ -8,7 +8,7 @@ namespace Kvasir.Train;
 /// <see cref="ShortLength"/> tokens and of the context length; and the copy accuracy (share of the repeated
 /// half of random copy documents predicted by the argmax), which rises when induction heads form.
 /// </summary>
-internal sealed class HeldOutEvaluator(LlamaTrainer trainer, int[] heldStream, PassKeyDocumentBuilder heldDocs, int bos, int contextLength, int textLength)
+internal sealed class HeldOutEvaluator(LlamaTrainer trainer, int[] heldStream, PassKeyDocumentBuilder heldDocs, int bos, int contextLength, int textLength, int[]? copySource = null)
 {
     public const int TextWindows = 24;
     public const int PassKeyDocs = 8;
@@ -41,7 +41,7 @@ internal sealed class HeldOutEvaluator(LlamaTrainer trainer, int[] heldStream, P
         var copied = 0;
         for (var d = 0; d < CopyDocs; d++)
         {
-            var doc = DataMixer.RandomCopy(heldStream, bos, rng, CopyHalf);
+            var doc = DataMixer.RandomCopy(copySource ?? heldStream, bos, rng, CopyHalf);
             var batch = new TrainBatch();
             batch.Add(doc);
             var logits = trainer.ForwardLogits(batch);

@@ -59,8 +59,10 @@ else if (options.InitFrom is { } init)
 
 var trainDocs = new PassKeyDocumentBuilder(tokenizer, trainEncoded);
 var heldDocs = new PassKeyDocumentBuilder(tokenizer, heldEncoded);
+var copyAlphabet = options.CopyAlphabet > 0 ? DataMixer.MostFrequent(trainStream, tokenizer.BosId, options.CopyAlphabet) : null;
 var mixer = new DataMixer(trainStream, trainDocs, config.ContextLength, tokenizer.BosId, options.Seed)
 {
+    CopySource = copyAlphabet,
     TextLength = options.TextLength,
     PassKeyShare = options.PassKeyShare,
     MinDocLength = options.MinDocLength,
@@ -73,7 +75,7 @@ var mixer = new DataMixer(trainStream, trainDocs, config.ContextLength, tokenize
 var probCapacity = (long)options.TokensPerStep * config.ContextLength * config.Heads;
 var trainer = new LlamaTrainer(parameters, options.TokensPerStep + 64, probCapacity);
 var schedule = new CosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
-var evaluator = new HeldOutEvaluator(trainer, heldStream, heldDocs, tokenizer.BosId, config.ContextLength, options.TextLength);
+var evaluator = new HeldOutEvaluator(trainer, heldStream, heldDocs, tokenizer.BosId, config.ContextLength, options.TextLength, copyAlphabet);
 var curve = new StreamWriter(Path.Combine(options.Work, "curve.tsv"), append: true) { AutoFlush = true };
 var lastSave = Stopwatch.StartNew();
 var run = Stopwatch.StartNew();

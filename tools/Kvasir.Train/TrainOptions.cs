@@ -34,6 +34,12 @@ internal sealed record TrainOptions
 
     public float RandomCopyShare { get; init; }
 
+    /// <summary>
+    /// When positive, random copy documents (training and the copy accuracy) draw uniformly from this many of the
+    /// stream's most frequent tokens instead of its unigram distribution: a diagnostic that makes copying easier.
+    /// </summary>
+    public int CopyAlphabet { get; init; }
+
     /// <summary>A checkpoint whose parameters start this run (a fresh optimizer and schedule from step 0).</summary>
     public string? InitFrom { get; init; }
 
@@ -93,6 +99,7 @@ internal sealed record TrainOptions
                 "--answer-weight" => o with { AnswerWeight = F() },
                 "--copy-share" => o with { CopyShare = F() },
                 "--random-copy-share" => o with { RandomCopyShare = F() },
+                "--copy-alphabet" => o with { CopyAlphabet = I() },
                 "--init-from" => o with { InitFrom = v },
                 "--lr" => o with { LearningRate = F() },
                 "--warmup" => o with { WarmupSteps = I() },
