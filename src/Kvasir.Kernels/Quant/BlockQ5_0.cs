@@ -139,8 +139,15 @@ internal static class BlockQ5_0
     private static Vector256<sbyte> Unpack(ref byte block)
     {
         var low = QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6)));
-        var high = QuantSimd.HighBits(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2)));
-        return ((low | high) - Vector256.Create((byte)16)).AsSByte();
+        uint qh = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2));
+        if (Avx2.IsSupported)
+        {
+            // As llama.cpp: a clear fifth bit ORs 0xF0 onto the nibble, which as a signed byte is nibble − 16; a set
+            // one leaves the nibble, which is (nibble + 16) − 16.
+            return (low | Vector256.AndNot(Vector256.Create((byte)0xF0), QuantSimd.HighBitMask(qh))).AsSByte();
+        }
+
+        return ((low | QuantSimd.HighBits(qh)) - Vector256.Create((byte)16)).AsSByte();
     }
 
     /// <summary>

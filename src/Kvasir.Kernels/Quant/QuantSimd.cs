@@ -72,17 +72,25 @@ internal static class QuantSimd
     {
         if (Avx2.IsSupported)
         {
-            // Byte k gets byte k/8 of qh (an in-lane shuffle of qh broadcast), is OR'ed with all bits but bit k % 8,
-            // and is all ones exactly when that bit is set: five instructions instead of four table loads.
-            var spread = Avx2.Shuffle(
-                Vector256.Create(qh).AsByte(),
-                Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte());
-            var set = Vector256.Equals(spread | Vector256.Create(0x7FBFDFEFF7FBFDFEUL).AsByte(), Vector256<byte>.AllBitsSet);
-            return set & Vector256.Create((byte)0x10);
+            return HighBitMask(qh) & Vector256.Create((byte)0x10);
         }
 
         ulong[] table = HighBit16;
         return Vector256.Create(table[qh & 0xFF], table[(qh >> 8) & 0xFF], table[(qh >> 16) & 0xFF], table[qh >> 24]).AsByte();
+    }
+
+    /// <summary>
+    /// The 32 bits of <paramref name="qh"/> as 32 bytes of 0xFF (bit set) or 0 (AVX2 only): byte k gets byte k/8 of qh
+    /// (an in-lane shuffle of qh broadcast), is OR'ed with all bits but bit k % 8, and compares equal to all ones
+    /// exactly when that bit is set.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> HighBitMask(uint qh)
+    {
+        var spread = Avx2.Shuffle(
+            Vector256.Create(qh).AsByte(),
+            Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte());
+        return Vector256.Equals(spread | Vector256.Create(0x7FBFDFEFF7FBFDFEUL).AsByte(), Vector256<byte>.AllBitsSet);
     }
 
     /// <summary>
