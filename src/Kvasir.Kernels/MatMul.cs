@@ -12,10 +12,11 @@ namespace Kvasir.Kernels;
 /// with Vector256 FMAs (the "float path"), so the only rounding beyond float arithmetic is the weights' own.
 /// <see cref="MatMulActivations.Int8"/> opts into llama.cpp-style integer dot products for decode.</para>
 /// <para>Rows are split into chunks that run on a <see cref="KernelThreadPool"/>. With fewer than
-/// <see cref="MatMulWork.TiledMinTokens"/> tokens each row is dotted with each token directly from its
-/// quantized bytes (decode). With more, rows are dequantized four at a time into a per-thread buffer and
-/// multiplied with a tile of tokens by a 4-row × 2-token register kernel, so that each weight is read
-/// from memory once per tile of tokens rather than once per token (prefill, batched decode).</para>
+/// <see cref="MatMulWork.TiledMinTokens"/> tokens each row is dotted with each token directly from its quantized
+/// bytes (decode). With 4–7, rows are dequantized four at a time and dotted with the tokens two at a time (a 4 × 2
+/// register kernel). From <see cref="MatMulWork.GemmMinTokens"/> on, the tokens are packed once and multiplied by
+/// a 4-row × 24-token outer-product register kernel, so that each weight is read from memory once per block of 96
+/// tokens rather than once per token (prefill, batched decode).</para>
 /// </remarks>
 public static unsafe class MatMul
 {
@@ -134,7 +135,7 @@ public static unsafe class MatMul
 
                 work = work.WithActivations(quantized, activationRowBytes);
             }
-            else if (n >= MatMulWork.TiledMinTokens && Avx2.IsSupported)
+            else if (n >= MatMulWork.GemmMinTokens && Avx2.IsSupported)
             {
                 // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs.
                 float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols) * sizeof(float));

@@ -27,7 +27,7 @@ public sealed class MatMulTests : IDisposable
         {
             foreach (int rows in new[] { 1, 13, 67 })
             {
-                foreach (int n in new[] { 1, 3, 4, 17, 24, 41 })
+                foreach (int n in new[] { 1, 3, 4, 7, 8, 17, 24, 41 })
                 {
                     Check(type, rows, cols, n, rng);
                 }
