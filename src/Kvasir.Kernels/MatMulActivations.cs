@@ -16,9 +16,9 @@ public enum MatMulActivations
     /// integer dot products (AVX2), which adds the activations' rounding (at most 0.4% of each block's largest
     /// element) and reproduces llama.cpp's results to about 1e-7. The model's default: single-sequence decode on S
     /// Q8_0 measured 1.02× llama.cpp with it against 0.67× without (docs/benchmarks.md). Products of 4 tokens or more
-    /// take the float tiled kernel, which measured 1.6–2.5× faster there than the per-token integer dot (prefill 512
-    /// and 16-way decode on S and M), so a sequence's logits can differ in the last bits between a step where it
-    /// decodes alone and one shared with 3 or more other tokens. Other weight types and machines without AVX2
+    /// take the float tiles (4–7 tokens) or the outer-product GEMM (8 or more), faster there than per-token integer
+    /// dots, so a sequence's logits can differ in the last bits between a step where it decodes alone and one shared
+    /// with 3 or more other tokens (the two float kernels also sum in different orders). Other weight types and machines without AVX2
     /// take the float path.
     /// </summary>
     Int8,
