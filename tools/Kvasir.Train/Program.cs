@@ -98,7 +98,8 @@ for (var step = optimizer.Step; step < options.Steps; step++)
         throw new InvalidOperationException("The loss is NaN.");
     }
 
-    var last = step + 1 == options.Steps;
+    // --stop-after N ends the run after step N of a longer schedule (saving there), as the bundled model's phases did.
+    var last = step + 1 == options.Steps || step + 1 == options.StopAfter;
     if ((step + 1) % options.EvalEvery == 0 || last)
     {
         var e = evaluator.Run(options.Seed);
@@ -114,6 +115,11 @@ for (var step = optimizer.Step; step < options.Steps; step++)
         Export(Path.Combine(options.Work, "model.gguf"));
         lastSave.Restart();
         Log($"saved step {step + 1}");
+    }
+
+    if (step + 1 == options.StopAfter)
+    {
+        break;
     }
 }
 

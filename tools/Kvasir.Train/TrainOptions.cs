@@ -40,6 +40,9 @@ internal sealed record TrainOptions
     /// </summary>
     public int CopyAlphabet { get; init; }
 
+    /// <summary>When positive, the run ends (and saves) after this step, short of its schedule's <see cref="Steps"/>.</summary>
+    public int StopAfter { get; init; }
+
     /// <summary>A checkpoint whose parameters start this run (a fresh optimizer and schedule from step 0).</summary>
     public string? InitFrom { get; init; }
 
@@ -90,6 +93,7 @@ internal sealed record TrainOptions
                 "--out" => o with { Out = v },
                 "--seed" => o with { Seed = ulong.Parse(v, CultureInfo.InvariantCulture) },
                 "--steps" => o with { Steps = I() },
+                "--stop-after" => o with { StopAfter = I() },
                 "--tokens-per-step" => o with { TokensPerStep = I() },
                 "--text-length" => o with { TextLength = I() },
                 "--min-doc" => o with { MinDocLength = I() },
