@@ -18,8 +18,9 @@ namespace Kvasir.Kernels;
 ///        │          │   rows, 4 at a time     n  │    y     │  y[t, r] = W[r, :] · x[t, :]
 ///        └──────────┘   (dequantized once per    └──────────┘
 ///        ┌──────────┐    block of 96 tokens)
-///  n     │ x (f32)  │ ← n ≥ 4: blocks of 96 tokens packed column-major in micro-tiles of 24
-///        └──────────┘   (4 × 24 register tiles); n &lt; 4: each row dotted with each token
+///  n     │ x (f32)  │ ← n ≥ 8: blocks of 96 tokens packed column-major in micro-tiles of 24
+///        └──────────┘   (4 × 24 register tiles); 4 ≤ n &lt; 8: 4 × 2 dot tiles; n &lt; 4: each
+///                       row dotted with each token
 /// </code>
 /// </remarks>
 internal readonly unsafe partial struct MatMulWork : IKernelWork
@@ -52,7 +53,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly int _tokenTile;
     private readonly byte* _activations;       // [n, activationRowBytes] quantized x (F16 weights: x · 2^112), or null for the float path
     private readonly long _activationRowBytes;
-    private readonly float* _packedTokens;     // the tiled path's tokens, packed by PackTokens (n ≥ TiledMinTokens)
+    private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk)
     {

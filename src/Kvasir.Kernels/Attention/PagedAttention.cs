@@ -11,7 +11,9 @@ namespace Kvasir.Kernels.Attention;
 /// for every query head h of the group, reading each key once for the whole group (F16 keys are widened
 /// once into a stack buffer); softmax of each row; (2) <c>out_h = Σ_j p_hj · v_j</c>, reading each value
 /// once for the group. Grouped-query attention: query head h uses KV head <c>h / (nHeads / NumKvHeads)</c>.</para>
-/// <para>Nothing is allocated; the only per-call stack use is two HeadDim-float buffers.</para>
+/// <para>Nothing is allocated per call once warm: the scores, the run table and the tiled path's widened keys and
+/// values live in per-thread buffers that grow to the largest call seen (the widened K and V of a run are
+/// 2 × context × HeadDim floats), and the stack holds at most two HeadDim-float rows.</para>
 /// </remarks>
 public static unsafe partial class PagedAttention
 {
