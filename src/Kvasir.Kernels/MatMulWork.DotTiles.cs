@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels;
 
@@ -15,8 +14,7 @@ internal readonly unsafe partial struct MatMulWork
     private void DotTiledRows(int r0, int r1)
     {
         int cols = _cols;
-        float[] scratch = _scratch is { } s && s.Length >= (RowGroup + 1) * cols ? s : (_scratch = new float[(RowGroup + 1) * cols]);
-        fixed (float* buffer = scratch)
+        fixed (float* buffer = RowScratch())
         {
             float** w = stackalloc float*[RowGroup];
             for (int t0 = 0; t0 < _n; t0 += _tokenTile)
@@ -25,19 +23,7 @@ internal readonly unsafe partial struct MatMulWork
                 for (int r = r0; r < r1; r += RowGroup)
                 {
                     int groupRows = Math.Min(RowGroup, r1 - r);
-                    for (int i = 0; i < groupRows; i++)
-                    {
-                        byte* row = _weights + ((r + i) * _rowBytes);
-                        if (_type == GgmlType.F32)
-                        {
-                            w[i] = (float*)row;
-                        }
-                        else
-                        {
-                            w[i] = buffer + (i * cols);
-                            Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], cols), Simd.Best);
-                        }
-                    }
+                    LoadRows(r, groupRows, buffer, w);
 
                     if (groupRows == RowGroup)
                     {

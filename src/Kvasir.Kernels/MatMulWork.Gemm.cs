@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels;
 
@@ -24,9 +23,8 @@ internal readonly unsafe partial struct MatMulWork
     private void TiledRows(int r0, int r1)
     {
         int cols = _cols;
-        float[] scratch = _scratch is { } s && s.Length >= (RowGroup + 1) * cols ? s : (_scratch = new float[(RowGroup + 1) * cols]);
         float* xp = _packedTokens;
-        fixed (float* buffer = scratch)
+        fixed (float* buffer = RowScratch())
         {
             float* zeros = buffer + (RowGroup * cols); // the missing rows of a last, partial row group
             if ((r1 - r0) % RowGroup != 0)
@@ -42,22 +40,10 @@ internal readonly unsafe partial struct MatMulWork
                 for (int r = r0; r < r1; r += RowGroup)
                 {
                     int groupRows = Math.Min(RowGroup, r1 - r);
-                    for (int i = 0; i < RowGroup; i++)
+                    LoadRows(r, groupRows, buffer, w);
+                    for (int i = groupRows; i < RowGroup; i++)
                     {
-                        byte* row = _weights + ((r + i) * _rowBytes);
-                        if (i >= groupRows)
-                        {
-                            w[i] = zeros;
-                        }
-                        else if (_type == GgmlType.F32)
-                        {
-                            w[i] = (float*)row;
-                        }
-                        else
-                        {
-                            w[i] = buffer + (i * cols);
-                            Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], cols), Simd.Best);
-                        }
+                        w[i] = zeros;
                     }
 
                     for (int m = 0; m < tokens; m += MicroTile)

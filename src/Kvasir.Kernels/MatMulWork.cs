@@ -37,7 +37,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <summary>Bytes of activations per token tile (kept in L2 while the row groups sweep it).</summary>
     private const int TileBytes = 256 * 1024;
 
-    /// <summary>Per-thread buffer of <see cref="RowGroup"/> dequantized rows; grows to the widest matrix seen, then stays.</summary>
+    /// <summary>Per-thread buffer of <see cref="RowGroup"/> dequantized rows and a zero row; grows to the widest matrix seen, then stays.</summary>
     [ThreadStatic]
     private static float[]? _scratch;
 
@@ -153,6 +153,31 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                     var activations = new ReadOnlySpan<byte>(_activations + (t * _activationRowBytes), (int)_activationRowBytes);
                     _y[((long)t * _rows) + r] = MatMul.DotInt8Unchecked(_type, row, activations, blocks, Simd.Best);
                 }
+            }
+        }
+    }
+
+    /// <summary>This thread's <see cref="_scratch"/>: <see cref="RowGroup"/> dequantized rows, then a row the GEMM keeps zero.</summary>
+    private float[] RowScratch() =>
+        _scratch is { } s && s.Length >= (RowGroup + 1) * _cols ? s : (_scratch = new float[(RowGroup + 1) * _cols]);
+
+    /// <summary>
+    /// Points <c>w[i]</c> at weight row r + i for i &lt; count, as floats: F32 rows in place, others dequantized into
+    /// <c>buffer + i · cols</c> (the tiled paths' row group).
+    /// </summary>
+    private void LoadRows(int r, int count, float* buffer, float** w)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            byte* row = _weights + ((r + i) * _rowBytes);
+            if (_type == GgmlType.F32)
+            {
+                w[i] = (float*)row;
+            }
+            else
+            {
+                w[i] = buffer + (i * _cols);
+                Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), Simd.Best);
             }
         }
     }

@@ -31,11 +31,7 @@ public static unsafe partial class PagedAttention
         int hd = layer.HeadDim;
         int group = nHeads / layer.NumKvHeads;
         int tokenWidth = nHeads * hd;
-        int maxLen = 0;
-        for (int i = 0; i < count; i++)
-        {
-            maxLen = Math.Max(maxLen, lengths[i]);
-        }
+        int maxLen = MaxLength(lengths, count);
 
         int keyBlocks = (maxLen + 7) / 8;
         int stride = keyBlocks * 8;          // scores row stride

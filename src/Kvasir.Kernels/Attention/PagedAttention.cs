@@ -223,6 +223,22 @@ public static unsafe partial class PagedAttention
         }
     }
 
+    /// <summary>The longest of <paramref name="count"/> key lengths (0 for none).</summary>
+    private static int MaxLength(int* lengths, int count)
+    {
+        int longest = 0;
+        for (int i = 0; i < count; i++)
+        {
+            longest = Math.Max(longest, lengths[i]);
+        }
+
+        return longest;
+    }
+
+    /// <summary>Whether runs take <see cref="AttendRunTiled"/> (AVX2 + FMA, head dims a multiple of 8), which keeps its own scratch.</summary>
+    private static bool IsTiled(in KvLayerView layer, SimdWidth width) =>
+        width >= SimdWidth.V256 && layer.HeadDim % 8 == 0 && System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+
     /// <summary>Most tokens in one attention run of <see cref="AttendBatch"/>.</summary>
     private const int MaxRun = 16;
 
@@ -255,7 +271,7 @@ public static unsafe partial class PagedAttention
         Span<float> scores, Span<float> widened, int g, SimdWidth width)
     {
         int hd = layer.HeadDim;
-        if (width >= SimdWidth.V256 && hd % 8 == 0 && System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        if (IsTiled(layer, width))
         {
             AttendRunTiled(layer, q, output, nHeads, count, lengths, blockTable, scale, g);
             return;
@@ -265,11 +281,7 @@ public static unsafe partial class PagedAttention
         int tokenWidth = nHeads * hd;
         int rowBytes = hd * layer.ElementBytes;
         bool f16 = layer.DataType == KvDataType.F16;
-        int maxLen = 0;
-        for (int i = 0; i < count; i++)
-        {
-            maxLen = Math.Max(maxLen, lengths[i]);
-        }
+        int maxLen = MaxLength(lengths, count);
 
         // scores[(i · group + h) · maxLen + j]: token i, head h of the group, key j.
         // Pass 1: scores, one key row read for the whole run.
@@ -433,18 +445,18 @@ public static unsafe partial class PagedAttention
             int g = chunkIndex % layer.NumKvHeads;
             int t0 = runStarts[run];
             int count = runStarts[run + 1] - t0;
-            int maxLen = 1;
-            for (int i = 0; i < count; i++)
-            {
-                maxLen = Math.Max(maxLen, kvLen[t0 + i]);
-            }
 
-            int need = count * (nHeads / layer.NumKvHeads) * maxLen;
-            float[] scores = _scores is { } s && s.Length >= need ? s : (_scores = new float[Math.Max(need, 4096)]);
-            Span<float> widened = stackalloc float[layer.DataType == KvDataType.F16 ? layer.HeadDim : 0];
+            // The generic path needs the run's scores and a row to widen F16 into; the tiled one has its own scratch.
+            bool tiled = IsTiled(layer, width);
+            Span<float> scores = tiled ? default : Scores(count * (nHeads / layer.NumKvHeads) * MaxLength(kvLen + t0, count));
+            Span<float> widened = stackalloc float[!tiled && layer.DataType == KvDataType.F16 ? layer.HeadDim : 0];
             var table = new ReadOnlySpan<int>(tables + tableStart[t0], tablesLength - tableStart[t0]);
             long tokenWidth = (long)nHeads * layer.HeadDim;
             AttendRun(layer, q + (t0 * tokenWidth), output + (t0 * tokenWidth), nHeads, count, kvLen + t0, table, scale, scores, widened, g, width);
         }
+
+        /// <summary>This thread's scores buffer, at least <paramref name="need"/> floats.</summary>
+        private static float[] Scores(int need) =>
+            _scores is { } s && s.Length >= need ? s : (_scores = new float[Math.Max(need, 4096)]);
     }
 }
