@@ -117,7 +117,7 @@ for (var step = optimizer.Step; step < options.Steps; step++)
         Log($"saved step {step + 1}");
     }
 
-    if (step + 1 == options.StopAfter)
+    if (last)
     {
         break;
     }
