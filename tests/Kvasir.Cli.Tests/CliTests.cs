@@ -76,4 +76,18 @@ public sealed class CliTests : IDisposable
         Assert.NotEqual(0, Run("make-model", "-o", path, "--type", "Q7").Code);
         Assert.NotEqual(0, Run("generate", "-m", path, "-p", "x", "--logit-bias", "oops").Code);
     }
+
+    [Fact]
+    public void EvalPasskeyRunsOnTheBundledModelWithNoFlags()
+    {
+        if (!File.Exists(BundledModel.Path))
+        {
+            return; // No bundled model in this checkout.
+        }
+
+        // The model and its held-out filler text both travel with the program.
+        var r = Run("eval", "passkey", "--n", "2");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("pass-key accuracy:", r.Out);
+    }
 }
