@@ -126,11 +126,11 @@ public static unsafe class MatMul
             if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
             {
                 // Quantize every token once on this thread; the workers only read the result.
-                long activationRowBytes = QuantTraits.RowBytes(activationType, cols);
+                long activationRowBytes = Int8ActivationRowBytes(activationType, cols);
                 byte* quantized = ActivationBuffer(activationRowBytes * n);
                 for (int t = 0; t < n; t++)
                 {
-                    Quantize.Row(activationType, x.Slice(t * cols, cols), new Span<byte>(quantized + (t * activationRowBytes), (int)activationRowBytes));
+                    QuantizeInt8Activations(activationType, x.Slice(t * cols, cols), new Span<byte>(quantized + (t * activationRowBytes), (int)activationRowBytes));
                 }
 
                 work = work.WithActivations(quantized, activationRowBytes);
@@ -208,7 +208,26 @@ public static unsafe class MatMul
         _ => GgmlType.F32,
     };
 
-    /// <summary>The per-type dispatch of the integer dot products (activations already quantized).</summary>
+    /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> for Q8_0, else the row).</summary>
+    internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) =>
+        activationType == GgmlType.Q8_0
+            ? Q8_0Activations.RowBytes(cols / BlockQ8_0.BlockSize)
+            : QuantTraits.RowBytes(activationType, cols);
+
+    /// <summary>Quantizes one token for the integer path into <paramref name="dst"/> (<see cref="Int8ActivationRowBytes"/> bytes).</summary>
+    internal static void QuantizeInt8Activations(GgmlType activationType, ReadOnlySpan<float> x, Span<byte> dst)
+    {
+        if (activationType == GgmlType.Q8_0)
+        {
+            Q8_0Activations.Quantize(x, dst);
+        }
+        else
+        {
+            Quantize.Row(activationType, x, dst);
+        }
+    }
+
+    /// <summary>The per-type dispatch of the integer dot products (activations quantized by <see cref="QuantizeInt8Activations"/>).</summary>
     internal static float DotInt8Unchecked(GgmlType type, ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width) => type switch
     {
         GgmlType.Q4_0 => BlockQ4_0.DotQ8_0(row, activations, blocks, width),

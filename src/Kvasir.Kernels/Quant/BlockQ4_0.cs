@@ -158,45 +158,22 @@ internal static class BlockQ4_0
         return sum;
     }
 
-    /// <summary>The integer dot product with Q8_0 activations on AVX2 (vpmaddubsw), else the reference.</summary>
-    public static float DotQ8_0(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
+    /// <summary>
+    /// The integer dot product with <see cref="Q8_0Activations"/> (Q8_0 blocks, then their scales as floats) on AVX2
+    /// (vpmaddubsw), else the reference (which reads the blocks only).
+    /// </summary>
+    public static float DotQ8_0(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width) =>
+        width < SimdWidth.V256 || !Avx2.IsSupported
+            ? DotQ8_0Reference(row, activations, blocks)
+            : Q8_0Activations.Dot<Weights>(row, activations, blocks);
+
+    /// <summary>This type's blocks for <see cref="Q8_0Activations.Dot{TWeights}"/>.</summary>
+    internal readonly struct Weights : IQ8_0Weights
     {
-        if (width < SimdWidth.V256 || !Avx2.IsSupported)
-        {
-            return DotQ8_0Reference(row, activations, blocks);
-        }
+        public static int BlockBytes => BlockQ4_0.BlockBytes;
 
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref byte x = ref MemoryMarshal.GetReference(activations);
-        var acc = Vector256<float>.Zero;
-        int b = 0;
-        for (; b + 4 <= blocks; b += 4)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes);
-            var d = QuantSimd.ReadHalves4(ref block, BlockBytes) * QuantSimd.ReadHalves4(ref a, BlockQ8_0.BlockBytes);
-            acc = DotQ8_0Block(ref block, ref a, d.GetElement(0), acc);
-            acc = DotQ8_0Block(ref Unsafe.Add(ref block, BlockBytes), ref Unsafe.Add(ref a, BlockQ8_0.BlockBytes), d.GetElement(1), acc);
-            acc = DotQ8_0Block(ref Unsafe.Add(ref block, 2 * BlockBytes), ref Unsafe.Add(ref a, 2 * BlockQ8_0.BlockBytes), d.GetElement(2), acc);
-            acc = DotQ8_0Block(ref Unsafe.Add(ref block, 3 * BlockBytes), ref Unsafe.Add(ref a, 3 * BlockQ8_0.BlockBytes), d.GetElement(3), acc);
-        }
-
-        for (; b < blocks; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes);
-            acc = DotQ8_0Block(ref block, ref a, QuantSimd.ReadHalf(ref block) * QuantSimd.ReadHalf(ref a), acc);
-        }
-
-        return Vector256.Sum(acc);
-    }
-
-    /// <summary>One block of the AVX2 integer dot product: acc += d · Σ q_w·q_a (as 8 partial sums).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> DotQ8_0Block(ref byte block, ref byte a, float d, Vector256<float> acc)
-    {
-        var sums = QuantSimd.DotInt8(Unpack(ref block), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte());
-        return Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d), acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<sbyte> Unpack(ref byte block) => BlockQ4_0.Unpack(ref block);
     }
 
     /// <summary>The block's 32 signed values q - 8 (reference).</summary>

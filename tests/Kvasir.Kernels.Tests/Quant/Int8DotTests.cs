@@ -25,8 +25,8 @@ public sealed class Int8DotTests : IDisposable
         {
             int n = blocks * blockSize;
             var row = TestData.RandomRow(type, n, rng);
-            var activations = new byte[QuantTraits.RowBytes(activationType, n)];
-            Quantize.Row(activationType, TestData.Floats(rng, n, 3), activations);
+            var activations = new byte[MatMul.Int8ActivationRowBytes(activationType, n)];
+            MatMul.QuantizeInt8Activations(activationType, TestData.Floats(rng, n, 3), activations);
             var w = TestData.DequantizeReference(type, row, n);
             var a = TestData.DequantizeReference(activationType, activations, n);
             var (expected, magnitude) = TestData.ExactDot(w, a);
