@@ -172,8 +172,10 @@ internal static class BlockQ4_0
     {
         public static int BlockBytes => BlockQ4_0.BlockBytes;
 
+        public static int OffsetShift => 3;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<sbyte> Unpack(ref byte block) => BlockQ4_0.Unpack(ref block);
+        public static Vector256<byte> Unpack(ref byte block) => QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)));
     }
 
     /// <summary>The block's 32 signed values q - 8 (reference).</summary>

@@ -192,8 +192,11 @@ internal static class BlockQ5_0
     {
         public static int BlockBytes => BlockQ5_0.BlockBytes;
 
+        // Signed (the 0xF0 trick): unsigned q with the offset measured no faster here (21.7 vs 22.5 GFLOP/s, kbench).
+        public static int OffsetShift => -1;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<sbyte> Unpack(ref byte block) => BlockQ5_0.Unpack(ref block);
+        public static Vector256<byte> Unpack(ref byte block) => BlockQ5_0.Unpack(ref block).AsByte();
     }
 
     /// <summary>The block's 32 signed values q - 16 (reference).</summary>

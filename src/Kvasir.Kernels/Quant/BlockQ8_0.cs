@@ -191,8 +191,10 @@ internal static class BlockQ8_0
     {
         public static int BlockBytes => BlockQ8_0.BlockBytes;
 
+        public static int OffsetShift => -1;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<sbyte> Unpack(ref byte block) => Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte();
+        public static Vector256<byte> Unpack(ref byte block) => Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2));
     }
 
     /// <summary>C's <c>roundf</c> (ties away from zero) of each lane, as int32; exact for every float.</summary>

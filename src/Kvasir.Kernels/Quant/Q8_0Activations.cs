@@ -11,8 +11,17 @@ internal interface IQ8_0Weights
     /// <summary>Bytes per 32-element block; the block starts with its fp16 scale.</summary>
     static abstract int BlockBytes { get; }
 
-    /// <summary>The block's 32 signed values (scale not applied).</summary>
-    static abstract Vector256<sbyte> Unpack(ref byte block);
+    /// <summary>
+    /// log2 of the offset the stored values carry (Q4_0: 3, value = q − 8; Q5_0: 4, q − 16), or −1 for signed
+    /// values (Q8_0).
+    /// </summary>
+    static abstract int OffsetShift { get; }
+
+    /// <summary>
+    /// The block's 32 values as bytes: the unsigned stored q (0 ≤ q &lt; 2^(OffsetShift + 1)) when the type has an
+    /// offset, else the signed values; scale not applied.
+    /// </summary>
+    static abstract Vector256<byte> Unpack(ref byte block);
 }
 
 /// <summary>
@@ -21,17 +30,19 @@ internal interface IQ8_0Weights
 /// <code>
 /// offset 0:            block_q8_0[blocks]   (34 bytes each: fp16 d, int8 qs[32]) — ggml's layout, same rounding
 /// offset 34 · blocks:  float d[blocks]       (the same d, widened once here instead of once per weight row)
+/// offset 38 · blocks:  int32 sum[blocks]     (Σ qs of the block: the offset of Q4_0/Q5_0 weights, applied once per block)
 /// </code>
 /// </summary>
 /// <remarks>
 /// Widening an activation half for every block of every weight row cost as much as the integer products
 /// themselves: one core, rows in cache, Q8_0 × Q8_0 went from 2.58 to 1.87 ns per block (kb3 harness) with the
-/// float scales and the four-block sum below.
+/// float scales and the four-block sum below. With the block sums, Q4_0 and Q5_0 weights enter vpmaddubsw as
+/// the unsigned values they are stored as (Σ (q − 8)·a = Σ q·a − 8·Σ a), which saves the sign moves.
 /// </remarks>
 internal static class Q8_0Activations
 {
     /// <summary>Bytes of one token's activations for <paramref name="blocks"/> blocks of 32.</summary>
-    public static long RowBytes(int blocks) => ((long)blocks * BlockQ8_0.BlockBytes) + ((long)blocks * sizeof(float));
+    public static long RowBytes(int blocks) => (long)blocks * (BlockQ8_0.BlockBytes + sizeof(float) + sizeof(int));
 
     /// <summary>Quantizes <paramref name="x"/> (a multiple of 32 floats) into <paramref name="dst"/> (<see cref="RowBytes"/>).</summary>
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> dst)
@@ -40,9 +51,17 @@ internal static class Q8_0Activations
         int quantBytes = blocks * BlockQ8_0.BlockBytes;
         Quant.Quantize.Row(GgmlType.Q8_0, x, dst[..quantBytes]);
         var scales = MemoryMarshal.Cast<byte, float>(dst.Slice(quantBytes, blocks * sizeof(float)));
+        var sums = MemoryMarshal.Cast<byte, int>(dst.Slice(quantBytes + (blocks * sizeof(float)), blocks * sizeof(int)));
         for (int b = 0; b < blocks; b++)
         {
             scales[b] = QuantSimd.ReadHalf(dst, b * BlockQ8_0.BlockBytes);
+            int sum = 0;
+            for (int j = 0; j < BlockQ8_0.BlockSize; j++)
+            {
+                sum += (sbyte)dst[(b * BlockQ8_0.BlockBytes) + 2 + j];
+            }
+
+            sums[b] = sum;
         }
     }
 
@@ -56,7 +75,8 @@ internal static class Q8_0Activations
     {
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref byte x = ref MemoryMarshal.GetReference(activations);
-        ref byte scales = ref Unsafe.Add(ref x, blocks * BlockQ8_0.BlockBytes);
+        ref float scales = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref x, blocks * BlockQ8_0.BlockBytes));
+        ref int sums = ref Unsafe.As<float, int>(ref Unsafe.Add(ref scales, blocks));
         int wb = TWeights.BlockBytes;
         const int ab = BlockQ8_0.BlockBytes;
         var acc = Vector256<float>.Zero;
@@ -65,26 +85,50 @@ internal static class Q8_0Activations
         {
             ref byte w = ref Unsafe.Add(ref r, b * wb);
             ref byte a = ref Unsafe.Add(ref x, b * ab);
-            var s0 = QuantSimd.DotInt8(TWeights.Unpack(ref w), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte());
-            var s1 = QuantSimd.DotInt8(TWeights.Unpack(ref Unsafe.Add(ref w, wb)), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, ab + 2)).AsSByte());
-            var s2 = QuantSimd.DotInt8(TWeights.Unpack(ref Unsafe.Add(ref w, 2 * wb)), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, (2 * ab) + 2)).AsSByte());
-            var s3 = QuantSimd.DotInt8(TWeights.Unpack(ref Unsafe.Add(ref w, 3 * wb)), Vector256.LoadUnsafe(ref Unsafe.Add(ref a, (3 * ab) + 2)).AsSByte());
+            var s0 = BlockSum<TWeights>(ref w, ref a);
+            var s1 = BlockSum<TWeights>(ref Unsafe.Add(ref w, wb), ref Unsafe.Add(ref a, ab));
+            var s2 = BlockSum<TWeights>(ref Unsafe.Add(ref w, 2 * wb), ref Unsafe.Add(ref a, 2 * ab));
+            var s3 = BlockSum<TWeights>(ref Unsafe.Add(ref w, 3 * wb), ref Unsafe.Add(ref a, 3 * ab));
 
-            // Lanes [s0 s1 s2 s3 | s0 s1 s2 s3]: low and high halves of each block's sum (|sum| ≤ 32·128·127, exact in float).
-            var sums = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
-            var d = QuantSimd.ReadHalves4(ref w, wb) * Vector128.LoadUnsafe(ref Unsafe.As<byte, float>(ref Unsafe.Add(ref scales, b * sizeof(float))));
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d, d), acc);
+            // Lanes [s0 s1 s2 s3 | s0 s1 s2 s3]: low and high halves of each block's sum (|sum| ≤ 32·128·255, exact in
+            // float); the offset's −2^shift · Σ a joins the low halves.
+            var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+            if (TWeights.OffsetShift >= 0)
+            {
+                var offset = Vector128.LoadUnsafe(ref Unsafe.Add(ref sums, b)) << TWeights.OffsetShift;
+                folded -= Vector256.Create(offset, Vector128<int>.Zero);
+            }
+
+            var d = QuantSimd.ReadHalves4(ref w, wb) * Vector128.LoadUnsafe(ref Unsafe.Add(ref scales, b));
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc);
         }
 
         var tail = Vector256<float>.Zero;
         for (; b < blocks; b++)
         {
             ref byte w = ref Unsafe.Add(ref r, b * wb);
-            var sums = QuantSimd.DotInt8(TWeights.Unpack(ref w), Vector256.LoadUnsafe(ref Unsafe.Add(ref x, (b * ab) + 2)).AsSByte());
-            float d = QuantSimd.ReadHalf(ref w) * Unsafe.As<byte, float>(ref Unsafe.Add(ref scales, b * sizeof(float)));
-            tail = Simd.MulAdd(Vector256.ConvertToSingle(sums), Vector256.Create(d), tail);
+            var sum = BlockSum<TWeights>(ref w, ref Unsafe.Add(ref x, b * ab));
+            if (TWeights.OffsetShift >= 0)
+            {
+                sum -= Vector256.CreateScalar(Unsafe.Add(ref sums, b) << TWeights.OffsetShift);
+            }
+
+            float d = QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b);
+            tail = Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
         }
 
         return Vector256.Sum(acc + tail);
+    }
+
+    /// <summary>Σ q_w · q_a of one block as 8 int32 partial sums, the offset (if any) not yet applied.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSum<TWeights>(ref byte w, ref byte a)
+        where TWeights : struct, IQ8_0Weights
+    {
+        var q = TWeights.Unpack(ref w);
+        var qa = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte();
+        return TWeights.OffsetShift >= 0
+            ? Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, qa), Vector256<short>.One)
+            : QuantSimd.DotInt8(q.AsSByte(), qa);
     }
 }
