@@ -5,13 +5,12 @@ using Kvasir.Engine.KvCache;
 using Kvasir.Kernels.Attention;
 using Kvasir.Model;
 using LLama;
-using LLama.Common;
 using LLama.Native;
 
 // Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
 // prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
 // ratios and the fraction of the machine's physical limits. Usage:
-//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float]
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3]
 // --float runs Kvasir's kernel measurements with float activations instead of the default int8 ones (quantized
 // weights); --quantize IN OUT TYPE makes K-quant files with llama.cpp's quantizer.
 var inv = CultureInfo.InvariantCulture;
@@ -33,7 +32,7 @@ if (args.Length > 0 && args[0] == "--quantize")
 
 if (args.Length == 0 || args[0].StartsWith('-'))
 {
-    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--prefix-cache N] [--concurrency 1,4,16]");
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--prefix-cache N] [--concurrency 1,4,16]");
     Console.Error.WriteLine("       Kvasir.Benchmarks --quantize IN.gguf OUT.gguf Q4_K_M");
     return 2;
 }
@@ -51,6 +50,7 @@ var batch = Arg("--batch", 16);
 var threads = Arg("--threads", Environment.ProcessorCount);
 var skipLlama = args.Contains("--skip-llama");
 var prefixCache = Arg("--prefix-cache", 0);
+var rounds = Arg("--rounds", 3);
 var concurrencies = Array.IndexOf(args, "--concurrency") is var ci and >= 0 && ci + 1 < args.Length
     ? args[ci + 1].Split(',').Select(v => int.Parse(v, inv)).ToArray()
     : [];
@@ -91,8 +91,8 @@ if (concurrencies.Length > 0)
         double? l = null;
         if (!skipLlama)
         {
-            batch = n;
-            l = MeasureLlama().BatchDecode;
+            using var measures = new LlamaMeasures(path, prompt, decodeContext, decodeSteps, n, threads);
+            l = measures.Measure(2);
         }
 
         Console.WriteLine(string.Create(inv, $"| {n} | {k:F1} | {(l is null ? "-" : l.Value.ToString("F1", inv))} | {(l is null ? "-" : (k / l.Value).ToString("F2", inv) + "×")} |"));
@@ -101,29 +101,69 @@ if (concurrencies.Length > 0)
     return 0;
 }
 
-var ours = MeasureKvasir();
-(double Prefill, double Decode, double BatchDecode)? theirs = skipLlama ? null : MeasureLlama();
+// The two engines run in turns, measure by measure, for --rounds rounds (the order flips every round), so that
+// both see the same machine: memory bandwidth here drifts by ±15 % over minutes, which one engine after the other
+// turned into ratio noise. Each figure is the median over the rounds; the ratio is the median of the rounds' ratios.
+var kvasir = KvasirMeasures();
+using var llama = skipLlama ? null : new LlamaMeasures(path, prompt, decodeContext, decodeSteps, batch, threads);
+var names = new[] { $"prefill {promptLength}", "decode 1 sequence", $"decode {batch} sequences (total)" };
+var ours = names.Select(_ => new List<double>()).ToArray();
+var theirs = names.Select(_ => new List<double>()).ToArray();
+for (var round = 0; round < rounds; round++)
+{
+    for (var m = 0; m < names.Length; m++)
+    {
+        if (round % 2 == 1 && llama is not null)
+        {
+            theirs[m].Add(llama.Measure(m));
+        }
+
+        ours[m].Add(kvasir[m]());
+        if (round % 2 == 0 && llama is not null)
+        {
+            theirs[m].Add(llama.Measure(m));
+        }
+    }
+
+    var line = $"round {round + 1}: kvasir {string.Join(" / ", ours.Select(o => o[^1].ToString("F1", inv)))}";
+    if (llama is not null)
+    {
+        line += $"; llama.cpp {string.Join(" / ", theirs.Select(t => t[^1].ToString("F1", inv)))}";
+    }
+
+    Console.Error.WriteLine(line + " t/s");
+}
 
 Console.WriteLine();
-Console.WriteLine("| measure | Kvasir tokens/s | llama.cpp tokens/s | ratio | Kvasir fraction of limit |");
-Console.WriteLine("|---|---|---|---|---|");
-Row($"prefill {promptLength}", ours.Prefill, theirs?.Prefill, FlopFraction(ours.Prefill), "of FMA peak");
-Row("decode 1 sequence", ours.Decode, theirs?.Decode, ours.Decode * weightBytes / bandwidth, "of bandwidth");
-Row($"decode {batch} sequences (total)", ours.BatchDecode, theirs?.BatchDecode, FlopFraction(ours.BatchDecode), "of FMA peak");
+Console.WriteLine($"| measure | Kvasir tokens/s | llama.cpp tokens/s | ratio | Kvasir fraction of limit | ratios by round |");
+Console.WriteLine("|---|---|---|---|---|---|");
+var limits = new[] { "of FMA peak", "of bandwidth", "of FMA peak" };
+for (var m = 0; m < names.Length; m++)
+{
+    var k = Median(ours[m]);
+    var fraction = m == 1 ? k * weightBytes / bandwidth : FlopFraction(k);
+    var ratios = llama is null ? [] : ours[m].Zip(theirs[m], (a, b) => a / b).ToArray();
+    Console.WriteLine(string.Create(inv,
+        $"| {names[m]} | {k:F1} | {(llama is null ? "-" : Median(theirs[m]).ToString("F1", inv))} | {(llama is null ? "-" : Median(ratios).ToString("F2", inv) + "×")} | {fraction:P0} {limits[m]} | {string.Join(", ", ratios.Select(r => r.ToString("F2", inv)))} |"));
+}
+
 return 0;
+
+static double Median(IReadOnlyList<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
 
 double FlopFraction(double tokensPerSecond) => tokensPerSecond * 2.0 * parameters / fma;
 
-void Row(string name, double kvasir, double? llama, double fraction, string limit)
-    => Console.WriteLine(string.Create(inv,
-        $"| {name} | {kvasir:F1} | {(llama is null ? "-" : llama.Value.ToString("F1", inv))} | {(llama is null ? "-" : (kvasir / llama.Value).ToString("F2", inv) + "×")} | {fraction:P0} {limit} |"));
-
-(double Prefill, double Decode, double BatchDecode) MeasureKvasir()
+// Kvasir's three measures (prefill, single decode, batched decode), each callable again for another round.
+Func<double>[] KvasirMeasures()
 {
     var transformer = args.Contains("--float") ? model.CreateTransformer(Kvasir.Kernels.MatMulActivations.Float) : model.CreateTransformer();
     var blockSize = 16;
     var perSeqBlocks = (Math.Max(promptLength, decodeContext + decodeSteps + 1) + blockSize - 1) / blockSize;
-    using var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);
+    var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);
     var fb = new ForwardBatch(promptLength, batch);
     var logits = new float[batch * config.VocabSize];
     int[] Table(int s) => Enumerable.Range(s * perSeqBlocks, perSeqBlocks).ToArray();
@@ -133,11 +173,14 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
     fb.AddSequence(prompt.AsSpan(0, 16), 0, 0, Table(0), blockSize, true);
     transformer.Forward(fb, kv.Layers, logits);
 
-    fb.Clear();
-    fb.AddSequence(prompt, 0, 0, Table(0), blockSize, true);
-    var watch = Stopwatch.StartNew();
-    transformer.Forward(fb, kv.Layers, logits);
-    var prefill = promptLength / watch.Elapsed.TotalSeconds;
+    double Prefill()
+    {
+        fb.Clear();
+        fb.AddSequence(prompt, 0, 0, Table(0), blockSize, true);
+        var watch = Stopwatch.StartNew();
+        transformer.Forward(fb, kv.Layers, logits);
+        return promptLength / watch.Elapsed.TotalSeconds;
+    }
 
     double Decode(int sequences)
     {
@@ -168,86 +211,5 @@ void Row(string name, double kvasir, double? llama, double fraction, string limi
         return rate;
     }
 
-    var single = Decode(1);
-    var many = Decode(batch);
-    Console.WriteLine(string.Create(inv, $"kvasir:    prefill {prefill:F1} t/s, decode {single:F1} t/s, {batch}-way decode {many:F1} t/s"));
-    return (prefill, single, many);
-}
-
-(double Prefill, double Decode, double BatchDecode) MeasureLlama()
-{
-    NativeApi.llama_empty_call();
-    var p = new ModelParams(path)
-    {
-        ContextSize = (uint)Math.Max(promptLength + 8, batch * (decodeContext + decodeSteps + 8)),
-        BatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
-        UBatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
-        SeqMax = (uint)batch,
-        GpuLayerCount = 0,
-        Threads = threads,
-        BatchThreads = threads,
-    };
-    using var weights = LLamaWeights.LoadFromFile(p);
-    using var context = weights.CreateContext(p);
-    var native = context.NativeHandle;
-    var b = new LLamaBatch();
-
-    void Decode(LLamaBatch lb)
-    {
-        if (native.Decode(lb) != DecodeResult.Ok)
-        {
-            throw new InvalidOperationException("llama.cpp decode failed");
-        }
-    }
-
-    b.Clear();
-    for (var i = 0; i < 16; i++)
-    {
-        b.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == 15);
-    }
-
-    Decode(b);
-    native.MemoryClear(true);
-    b.Clear();
-    for (var i = 0; i < promptLength; i++)
-    {
-        b.Add((LLamaToken)prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == promptLength - 1);
-    }
-
-    var watch = Stopwatch.StartNew();
-    Decode(b);
-    var prefill = promptLength / watch.Elapsed.TotalSeconds;
-
-    double DecodeMany(int sequences)
-    {
-        native.MemoryClear(true);
-        b.Clear();
-        for (var s = 0; s < sequences; s++)
-        {
-            for (var i = 0; i < decodeContext; i++)
-            {
-                b.Add((LLamaToken)prompt[s + i], (LLamaPos)i, (LLamaSeqId)s, i == decodeContext - 1);
-            }
-        }
-
-        Decode(b);
-        var w = Stopwatch.StartNew();
-        for (var step = 0; step < decodeSteps; step++)
-        {
-            b.Clear();
-            for (var s = 0; s < sequences; s++)
-            {
-                b.Add((LLamaToken)prompt[(s + step) % promptLength], (LLamaPos)(decodeContext + step), (LLamaSeqId)s, true);
-            }
-
-            Decode(b);
-        }
-
-        return sequences * decodeSteps / w.Elapsed.TotalSeconds;
-    }
-
-    var single = DecodeMany(1);
-    var many = DecodeMany(batch);
-    Console.WriteLine(string.Create(inv, $"llama.cpp: prefill {prefill:F1} t/s, decode {single:F1} t/s, {batch}-way decode {many:F1} t/s"));
-    return (prefill, single, many);
+    return [Prefill, () => Decode(1), () => Decode(batch)];
 }
