@@ -221,7 +221,8 @@ internal static class BlockQ4_K
             float da = Unsafe.ReadUnaligned<float>(ref a);
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
 
-            mins = AccumulateMins(scalesAndMins, ref a, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da, mins);
+            var d = ScalesTimes(ref block, da);
+            mins = AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
 
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             ref byte q = ref Unsafe.Add(ref block, 16);
@@ -230,7 +231,7 @@ internal static class BlockQ4_K
             sumi += Chunk(ref Unsafe.Add(ref q, 32), ref Unsafe.Add(ref qa, 64), scales, 1);
             sumi += Chunk(ref Unsafe.Add(ref q, 64), ref Unsafe.Add(ref qa, 128), scales, 2);
             sumi += Chunk(ref Unsafe.Add(ref q, 96), ref Unsafe.Add(ref qa, 192), scales, 3);
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * da), acc);
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
@@ -243,15 +244,21 @@ internal static class BlockQ4_K
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<short> UnpackScalesAndMins(ref byte packed)
     {
-        uint u0 = Unsafe.ReadUnaligned<uint>(ref packed);
-        uint u1 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref packed, 4));
-        uint u2 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref packed, 8));
-        uint scales03 = u0 & 0x3F3F3F3F;
-        uint scales47 = (u2 & 0x0F0F0F0F) | (((u0 >> 6) & 0x03030303) << 4);
-        uint mins03 = u1 & 0x3F3F3F3F;
-        uint mins47 = ((u2 >> 4) & 0x0F0F0F0F) | (((u1 >> 6) & 0x03030303) << 4);
-        return Avx2.ConvertToVector256Int16(Vector128.Create(scales03, scales47, mins03, mins47).AsByte()).AsInt16();
+        // The four results at once from v = [u0, u1, u2, ·] (16 bytes read: the 12 packed ones and 4 of qs):
+        // low 6 (or 4) bits of [u0, u2, u1, u2 >> 4], then bits 6-7 of u0 and u1 moved to bits 4-5 of lanes 1 and 3
+        // ((u >> 6) & 3) << 4 per byte = (u >> 2) & 0x30. Replaced 25 scalar instructions and three inserts.
+        var v = Vector128.LoadUnsafe(ref packed).AsUInt32();
+        var low = Avx2.ShiftRightLogicalVariable(Sse2.Shuffle(v, 0b_10_01_10_00), Vector128.Create(0u, 0, 0, 4))
+            & Vector128.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F);
+        var high = (Sse2.Shuffle(v, 0b_01_01_00_00) >>> 2) & Vector128.Create(0u, 0x30303030, 0, 0x30303030);
+        return Avx2.ConvertToVector256Int16((low | high).AsByte()).AsInt16();
     }
+
+    /// <summary>The super-block's d and dmin (the first four bytes, fp16) times <paramref name="da"/>: [d·da, dmin·da, 0, 0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> ScalesTimes(ref byte block, float da) =>
+        RowF16.ToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref block)).AsUInt16()).AsUInt32())
+        * Vector128.Create(da);
 
     /// <summary>
     /// <c>mins + dmin·d_a · Σ_s m_s · Σ a over sub-block s</c> (4 partial sums): the activations' 16 block sums of 16,

@@ -219,7 +219,8 @@ internal static class BlockQ5_K
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             float da = Unsafe.ReadUnaligned<float>(ref a);
             var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
-            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref a, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)) * da, mins);
+            var d = BlockQ4_K.ScalesTimes(ref block, da);
+            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16));
             var sumi = Vector256<int>.Zero;
@@ -232,7 +233,7 @@ internal static class BlockQ5_K
                 sumi += QuantSimd.DotUInt8Scaled(high.AsByte(), a1, BlockQ4_K.BroadcastScale(scales, (2 * c) + 1));
             }
 
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * da), acc);
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
