@@ -123,7 +123,7 @@ public static unsafe class MatMul
 
             var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk);
             var activationType = Int8ActivationType(weightType);
-            if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
+            if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType))
             {
                 // Quantize every token once on this thread; the workers only read the result.
                 long activationRowBytes = Int8ActivationRowBytes(activationType, cols);

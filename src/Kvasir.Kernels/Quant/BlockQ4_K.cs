@@ -238,6 +238,67 @@ internal static class BlockQ4_K
     }
 
     /// <summary>
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only): the row's nibbles, scales and mins are
+    /// unpacked once for all four, and each token's arithmetic is the one it gets alone, so <c>results[t]</c> is
+    /// bit-identical to <see cref="DotQ8_K"/> of token t (batched decode does not change a sequence's logits).
+    /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="BlockQ8_K"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    {
+        byte* x0 = activations;
+        byte* x1 = x0 + stride;
+        byte* x2 = x1 + stride;
+        byte* x3 = x2 + stride;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector128<float> mins0 = default, mins1 = default, mins2 = default, mins3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            long offset = (long)b * BlockQ8_K.BlockBytes;
+            byte* a0 = x0 + offset, a1 = x1 + offset, a2 = x2 + offset, a3 = x3 + offset;
+            var scalesAndMins = UnpackScalesAndMins(ref *(block + 4));
+            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
+            Vector256<int> sumi0 = default, sumi1 = default, sumi2 = default, sumi3 = default;
+            for (int c = 0; c < 4; c++)
+            {
+                var packed = Vector256.Load(block + 16 + (32 * c));
+                var low = packed & Vector256.Create((byte)0x0F);
+                var high = (packed.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+                var scaleLow = BroadcastScale(scales, 2 * c);
+                var scaleHigh = BroadcastScale(scales, (2 * c) + 1);
+                int at = 4 + (64 * c);
+                sumi0 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a0 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a0 + at + 32)), scaleHigh);
+                sumi1 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a1 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a1 + at + 32)), scaleHigh);
+                sumi2 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a2 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a2 + at + 32)), scaleHigh);
+                sumi3 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a3 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a3 + at + 32)), scaleHigh);
+            }
+
+            var dd = HalvesPair(block); // [d, dmin, 0, 0]
+            var d0 = dd * Vector128.Create(*(float*)a0);
+            var d1 = dd * Vector128.Create(*(float*)a1);
+            var d2 = dd * Vector128.Create(*(float*)a2);
+            var d3 = dd * Vector128.Create(*(float*)a3);
+            mins0 = AccumulateMins(scalesAndMins, ref *a0, d0.GetElement(1), mins0);
+            mins1 = AccumulateMins(scalesAndMins, ref *a1, d1.GetElement(1), mins1);
+            mins2 = AccumulateMins(scalesAndMins, ref *a2, d2.GetElement(1), mins2);
+            mins3 = AccumulateMins(scalesAndMins, ref *a3, d3.GetElement(1), mins3);
+            acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0), Vector256.Create(d0.GetElement(0)), acc0);
+            acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1), Vector256.Create(d1.GetElement(0)), acc1);
+            acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2), Vector256.Create(d2.GetElement(0)), acc2);
+            acc3 = Simd.MulAdd(Vector256.ConvertToSingle(sumi3), Vector256.Create(d3.GetElement(0)), acc3);
+        }
+
+        results[0] = Vector256.Sum(acc0) - Vector128.Sum(mins0);
+        results[1] = Vector256.Sum(acc1) - Vector128.Sum(mins1);
+        results[2] = Vector256.Sum(acc2) - Vector128.Sum(mins2);
+        results[3] = Vector256.Sum(acc3) - Vector128.Sum(mins3);
+    }
+
+    /// <summary>
     /// The 8 scales and 8 mins of a super-block as 16 int16 (scales first), from the 12 packed bytes: the layout of
     /// <see cref="ScaleMin"/>, four bytes at a time.
     /// </summary>
@@ -256,9 +317,15 @@ internal static class BlockQ4_K
 
     /// <summary>The super-block's d and dmin (the first four bytes, fp16) times <paramref name="da"/>: [d·da, dmin·da, 0, 0].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> ScalesTimes(ref byte block, float da) =>
-        RowF16.ToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref block)).AsUInt16()).AsUInt32())
-        * Vector128.Create(da);
+    internal static Vector128<float> ScalesTimes(ref byte block, float da) => HalvesPair(ref block) * Vector128.Create(da);
+
+    /// <summary>The two fp16 values at <paramref name="block"/> widened: [h0, h1, 0, 0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> HalvesPair(ref byte block) =>
+        RowF16.ToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref block)).AsUInt16()).AsUInt32());
+
+    /// <inheritdoc cref="HalvesPair(ref byte)"/>
+    private static unsafe Vector128<float> HalvesPair(byte* block) => HalvesPair(ref *block);
 
     /// <summary>
     /// <c>mins + dmin·d_a · Σ_s m_s · Σ a over sub-block s</c> (4 partial sums): the activations' 16 block sums of 16,

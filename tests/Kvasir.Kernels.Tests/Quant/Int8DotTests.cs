@@ -52,7 +52,7 @@ public sealed class Int8DotTests : IDisposable
         double step = activationType == GgmlType.Q8_0 ? Tolerance.Q8_0ActivationStep : Tolerance.Q8_KActivationStep;
         var rng = new Random(110 + (int)type);
         int cols = 512;
-        foreach (int n in new[] { 1, 3, 17 })
+        foreach (int n in new[] { 1, 3, 17, 70 })
         {
             foreach (int rows in new[] { 1, 13, 67 })
             {
@@ -94,12 +94,12 @@ public sealed class Int8DotTests : IDisposable
                         }
                     }
 
-                    // Below 4 tokens Int8 is a different rounding, not the float path under another name, and each
-                    // token's row is bit-identical to the token multiplied alone; from 4 tokens on the float tiled
-                    // kernel runs (faster there).
+                    // Below Int8MaxTokens (4; Q4_K 64, with its four-token kernel) Int8 is a different rounding, not the
+                    // float path under another name, and each token's row is bit-identical to the token multiplied
+                    // alone; from there on the float tiled kernels run (faster there).
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
-                    if (n < 4)
+                    if (n < MatMulWork.Int8MaxTokens(type))
                     {
                         Assert.NotEqual(yFloat, y);
                         var alone = new float[rows];
