@@ -32,12 +32,19 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     public const int GemmMinTokens = 8;
 
     /// <summary>
-    /// Below this many tokens the integer path (when asked for) dots each row with the quantized tokens; from it on,
-    /// rows are dequantized for the float tiles and GEMM. Q4_K has a four-token integer kernel
-    /// (<see cref="BlockQ4_K.DotQ8_K4"/>) and keeps it up to 64 tokens: one core, 5632 × 2048, it ran 70–74 GFLOP/s at
-    /// 4–32 tokens against 44–56 for the float path, and both ~72 at 64 (kbench). Other types switch at 4.
+    /// Below this many tokens the integer path (when asked for) dots each row with the quantized tokens, four tokens
+    /// per pass where the type has a four-token kernel; from it on, rows are dequantized for the float tiles and GEMM.
+    /// Measured on one core, 5632 × 2048 (kbench): Q4_K's <see cref="BlockQ4_K.DotQ8_K4"/> ran 70–74 GFLOP/s at 4–32
+    /// tokens against 44–56 for the float path (both ~72 at 64); the Q8_0-activation types'
+    /// <see cref="Q8_0Activations.Dot4{TWeights}"/> ran 28–50 at 4 tokens against 18–24 for the 4 × 2 float tiles, but
+    /// lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts. Other types switch at 4.
     /// </summary>
-    public static int Int8MaxTokens(GgmlType type) => type == GgmlType.Q4_K ? 64 : TiledMinTokens;
+    public static int Int8MaxTokens(GgmlType type) => type switch
+    {
+        GgmlType.Q4_K => 64,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
+        _ => TiledMinTokens,
+    };
 
     /// <summary>Weight rows dequantized and multiplied together by the register kernel.</summary>
     public const int RowGroup = 4;
@@ -157,13 +164,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
                 var row = new ReadOnlySpan<byte>(_weights + (r * _rowBytes), (int)_rowBytes);
                 int t = t0;
-                if (_type == GgmlType.Q4_K)
+                if (t1 - t0 >= 4 && Int8MaxTokens(_type) > TiledMinTokens)
                 {
                     // Batched decode: four tokens per pass over the row (bit-identical to one at a time).
                     float* four = stackalloc float[4];
+                    byte* w = _weights + (r * _rowBytes);
                     for (; t + 4 <= t1; t += 4)
                     {
-                        BlockQ4_K.DotQ8_K4(_weights + (r * _rowBytes), _activations + (t * _activationRowBytes), _activationRowBytes, blocks, four);
+                        Dot4(w, _activations + (t * _activationRowBytes), blocks, four);
                         for (int i = 0; i < 4; i++)
                         {
                             _y[((long)(t + i) * _rows) + r] = four[i];
@@ -202,6 +210,18 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 w[i] = buffer + (i * _cols);
                 Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), Simd.Best);
             }
+        }
+    }
+
+    /// <summary>One row with four quantized tokens (the types <see cref="Int8MaxTokens"/> keeps on the integer path).</summary>
+    private void Dot4(byte* row, byte* activations, int blocks, float* results)
+    {
+        switch (_type)
+        {
+            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;
+            default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;
         }
     }
 

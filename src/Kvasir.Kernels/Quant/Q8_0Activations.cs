@@ -120,6 +120,95 @@ internal static class Q8_0Activations
         return Vector256.Sum(acc + tail);
     }
 
+    /// <summary>
+    /// <see cref="Dot{TWeights}"/> of one row with four tokens at once (AVX2 only): each group of four weight blocks
+    /// is unpacked (and its scales widened) once for the four tokens, and each token's arithmetic is the one it gets
+    /// alone, so <c>results[t]</c> is bit-identical to <see cref="Dot{TWeights}"/> of token t.
+    /// </summary>
+    /// <param name="row">The weight row.</param>
+    /// <param name="activations">Token 0's activations (<see cref="RowBytes"/>); token t's start t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Blocks of 32 in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    public static unsafe void Dot4<TWeights>(byte* row, byte* activations, long stride, int blocks, float* results)
+        where TWeights : struct, IQ8_0Weights
+    {
+        int wb = TWeights.BlockBytes;
+        const int ab = BlockQ8_0.BlockBytes;
+        long scalesAt = (long)blocks * ab;
+        long sumsAt = scalesAt + ((long)blocks * sizeof(float));
+        var acc = stackalloc Vector256<float>[4];
+        for (int t = 0; t < 4; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+        }
+
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4)
+        {
+            byte* w = row + ((long)b * wb);
+            var q0 = TWeights.Unpack(ref *w);
+            var q1 = TWeights.Unpack(ref *(w + wb));
+            var q2 = TWeights.Unpack(ref *(w + (2 * wb)));
+            var q3 = TWeights.Unpack(ref *(w + (3 * wb)));
+            var dw = QuantSimd.ReadHalves4(ref *w, wb);
+            for (int t = 0; t < 4; t++)
+            {
+                byte* x = activations + (t * stride);
+                byte* a = x + ((long)b * ab);
+                var s0 = BlockSum<TWeights>(q0, a);
+                var s1 = BlockSum<TWeights>(q1, a + ab);
+                var s2 = BlockSum<TWeights>(q2, a + (2 * ab));
+                var s3 = BlockSum<TWeights>(q3, a + (3 * ab));
+                var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+                if (TWeights.OffsetShift >= 0)
+                {
+                    var offset = Vector128.Load((int*)(x + sumsAt) + b) << TWeights.OffsetShift;
+                    folded -= Vector256.Create(offset, Vector128<int>.Zero);
+                }
+
+                var d = dw * Vector128.Load((float*)(x + scalesAt) + b);
+                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc[t]);
+            }
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            byte* x = activations + (t * stride);
+            var tail = Vector256<float>.Zero;
+            for (int c = b; c < blocks; c++)
+            {
+                byte* w = row + ((long)c * wb);
+                var sum = BlockSum<TWeights>(TWeights.Unpack(ref *w), x + ((long)c * ab));
+                if (TWeights.OffsetShift >= 0)
+                {
+                    sum -= Vector256.CreateScalar(((int*)(x + sumsAt))[c] << TWeights.OffsetShift);
+                }
+
+                float d = QuantSimd.ReadHalf(ref *w) * ((float*)(x + scalesAt))[c];
+                tail = Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
+            }
+
+            results[t] = Vector256.Sum(acc[t] + tail);
+        }
+    }
+
+    /// <inheritdoc cref="BlockSum{TWeights}(ref byte, ref byte)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<int> BlockSum<TWeights>(Vector256<byte> q, byte* a)
+        where TWeights : struct, IQ8_0Weights =>
+        BlockSum<TWeights>(q, Vector256.Load((sbyte*)(a + 2)));
+
+    /// <summary>Σ q · qa of one block (weights unpacked) as 8 int32 partial sums, the offset (if any) not yet applied.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSum<TWeights>(Vector256<byte> q, Vector256<sbyte> qa)
+        where TWeights : struct, IQ8_0Weights
+    {
+        return TWeights.OffsetShift >= 0
+            ? Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, qa), Vector256<short>.One)
+            : QuantSimd.DotInt8(q.AsSByte(), qa);
+    }
+
     /// <summary>Σ q_w · q_a of one block as 8 int32 partial sums, the offset (if any) not yet applied.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> BlockSum<TWeights>(ref byte w, ref byte a)
@@ -127,8 +216,6 @@ internal static class Q8_0Activations
     {
         var q = TWeights.Unpack(ref w);
         var qa = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 2)).AsSByte();
-        return TWeights.OffsetShift >= 0
-            ? Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, qa), Vector256<short>.One)
-            : QuantSimd.DotInt8(q.AsSByte(), qa);
+        return BlockSum<TWeights>(q, qa);
     }
 }
