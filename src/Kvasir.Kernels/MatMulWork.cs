@@ -37,12 +37,13 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// Measured on one core, 5632 × 2048 (kbench): Q4_K's <see cref="BlockQ4_K.DotQ8_K4"/> ran 70–74 GFLOP/s at 4–32
     /// tokens against 44–56 for the float path (both ~72 at 64); the Q8_0-activation types'
     /// <see cref="Q8_0Activations.Dot4{TWeights}"/> ran 28–50 at 4 tokens against 18–24 for the 4 × 2 float tiles, but
-    /// lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts. Other types switch at 4.
+    /// lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts; so does Q6_K
+    /// (<see cref="BlockQ6_K.DotQ8_K4"/>: 42 vs 17 at 4 tokens, 50 vs 50–54 at 16–32). Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
         GgmlType.Q4_K => 64,
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q6_K => GemmMinTokens,
         _ => TiledMinTokens,
     };
 
@@ -219,6 +220,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         switch (_type)
         {
             case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;
             default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results); break;

@@ -237,12 +237,55 @@ internal static class BlockQ6_K
     }
 
     /// <summary>
-    /// One half (128 elements) of the AVX2 dot: Σ sc·q·a with q unsigned (0..63), as 8 int32 partial sums.
-    /// <paramref name="ql"/>: the half's 64 low-nibble bytes; <paramref name="qh"/>: its 32 high-bit bytes;
-    /// <paramref name="a"/>: its 128 activations; <paramref name="scales"/>: its 8 int16 scales in both lanes.
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only): the row's 6-bit values and scales are
+    /// unpacked once for all four, and each token's arithmetic is the one it gets alone, so <c>results[t]</c> is
+    /// bit-identical to <see cref="DotQ8_K"/> of token t.
     /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="BlockQ8_K"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    {
+        var acc = stackalloc Vector256<float>[4];
+        var offsets = stackalloc Vector256<float>[4];
+        for (int t = 0; t < 4; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+            offsets[t] = Vector256<float>.Zero;
+        }
+
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            var scales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)(block + 192)));
+            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
+            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            Unpack(ref *block, ref *(block + 128), out var q0, out var q1, out var q2, out var q3);
+            Unpack(ref *(block + 64), ref *(block + 160), out var q4, out var q5, out var q6, out var q7);
+            float dw = QuantSimd.ReadHalf(ref *(block + 208));
+            for (int t = 0; t < 4; t++)
+            {
+                byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
+                var bsums = Vector256.Load((short*)(a + 260));
+                float d = dw * *(float*)a;
+                offsets[t] = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets[t]);
+                var sumi = HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
+                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), acc[t]);
+            }
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            results[t] = Vector256.Sum(acc[t]) - (32 * Vector256.Sum(offsets[t]));
+        }
+    }
+
+    /// <summary>A half's four vectors of 32 unsigned 6-bit values (0..63), as <see cref="HalfAt"/> builds them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> HalfAt(ref byte ql, ref byte qh, ref byte a, Vector256<byte> scales)
+    private static void Unpack(
+        ref byte ql, ref byte qh, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
     {
         var nibble = Vector256.Create((byte)0x0F);
         var bits = Vector256.Create((byte)0x30);
@@ -252,14 +295,31 @@ internal static class BlockQ6_K
 
         // (high >> 2k & 3) << 4 for k = 0..3 as 16-bit shifts and one mask: the bits a 16-bit shift carries across
         // the byte boundary never land on bits 4-5.
-        var q0 = (low0 & nibble) | ((high.AsUInt16() << 4).AsByte() & bits);
-        var q1 = (low1 & nibble) | ((high.AsUInt16() << 2).AsByte() & bits);
-        var q2 = ((low0.AsUInt16() >> 4).AsByte() & nibble) | (high & bits);
-        var q3 = ((low1.AsUInt16() >> 4).AsByte() & nibble) | ((high.AsUInt16() >> 2).AsByte() & bits);
-        return QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), PairScales(scales, 0))
-            + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), PairScales(scales, 2))
-            + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), PairScales(scales, 4))
-            + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), PairScales(scales, 6));
+        q0 = (low0 & nibble) | ((high.AsUInt16() << 4).AsByte() & bits);
+        q1 = (low1 & nibble) | ((high.AsUInt16() << 2).AsByte() & bits);
+        q2 = ((low0.AsUInt16() >> 4).AsByte() & nibble) | (high & bits);
+        q3 = ((low1.AsUInt16() >> 4).AsByte() & nibble) | ((high.AsUInt16() >> 2).AsByte() & bits);
+    }
+
+    /// <summary>Σ sc·q·a of one half (128 elements) from its unpacked values q0..q3, as 8 int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfSum(
+        Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, ref byte a, Vector256<byte> scales) =>
+        QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), PairScales(scales, 0))
+        + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), PairScales(scales, 2))
+        + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), PairScales(scales, 4))
+        + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), PairScales(scales, 6));
+
+    /// <summary>
+    /// One half (128 elements) of the AVX2 dot: Σ sc·q·a with q unsigned (0..63), as 8 int32 partial sums.
+    /// <paramref name="ql"/>: the half's 64 low-nibble bytes; <paramref name="qh"/>: its 32 high-bit bytes;
+    /// <paramref name="a"/>: its 128 activations; <paramref name="scales"/>: its 8 int16 scales in both lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfAt(ref byte ql, ref byte qh, ref byte a, Vector256<byte> scales)
+    {
+        Unpack(ref ql, ref qh, out var q0, out var q1, out var q2, out var q3);
+        return HalfSum(q0, q1, q2, q3, ref a, scales);
     }
 
     /// <summary>int16 scales for 32 elements: scale s (of the half's 8) in the low lane, s + 1 in the high lane.</summary>
