@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels;
@@ -18,13 +17,10 @@ namespace Kvasir.Kernels;
 /// a 4-row × 24-token outer-product register kernel, so that each weight is read from memory once per block of 96
 /// tokens rather than once per token (prefill, batched decode).</para>
 /// </remarks>
-public static unsafe class MatMul
+public static unsafe partial class MatMul
 {
     /// <summary>Below this many multiply-adds a product runs on the calling thread alone.</summary>
     private const long MinParallelMacs = 1 << 15;
-
-    [ThreadStatic]
-    private static byte[][]? _activationBuffers;
 
     /// <summary>
     /// <c>y[t * rows + r] = Σ_c W[r, c] · x[t * cols + c]</c> for r &lt; <paramref name="rows"/>, t &lt; <paramref name="n"/>,
@@ -102,73 +98,12 @@ public static unsafe class MatMul
         }
     }
 
-    /// <summary>
-    /// Two or three products of the same activations as one pool job (a layer's Q, K and V projections, or its gate
-    /// and up projections): <c>first.Output[t · first.Rows + r] = first.Weights[r, :] · x[t, :]</c> and likewise for
-    /// the others, bit-identical to separate <see cref="Compute(GgmlType, ReadOnlySpan{byte}, int, int, ReadOnlySpan{float}, Span{float}, int, KernelThreadPool, MatMulActivations)"/>
-    /// calls. The threads meet at one barrier instead of one per product, and products whose activations are
-    /// prepared the same way (quantized to the same type, packed, prescaled) share one preparation.
-    /// </summary>
-    /// <param name="x">Activations [n, cols].</param>
-    /// <param name="cols">Input features of every product.</param>
-    /// <param name="n">Number of tokens.</param>
-    /// <param name="pool">The threads to run on.</param>
-    /// <param name="activations">Float or Int8, as for one product.</param>
-    /// <param name="first">The first product.</param>
-    /// <param name="second">The second product.</param>
-    /// <param name="third">A third product, or <c>default</c> (no rows) for two.</param>
-    /// <exception cref="ArgumentException">Unsupported type, or a size that does not fit.</exception>
-    public static void ComputeGroup(
-        ReadOnlySpan<float> x, int cols, int n, KernelThreadPool pool, MatMulActivations activations,
-        MatMulProduct first, MatMulProduct second, MatMulProduct third = default)
-    {
-        ArgumentNullException.ThrowIfNull(pool);
-        Validate(first.Type, first.Weights, first.Rows, cols, x, first.Output, n);
-        Validate(second.Type, second.Weights, second.Rows, cols, x, second.Output, n);
-        Validate(third.Type, third.Weights, third.Rows, cols, x, third.Output, n);
-        if (n == 0)
-        {
-            return;
-        }
-
-        if (cols == 0)
-        {
-            first.Output[..(n * first.Rows)].Clear();
-            second.Output[..(n * second.Rows)].Clear();
-            third.Output[..(n * third.Rows)].Clear();
-            return;
-        }
-
-        fixed (byte* w0 = first.Weights, w1 = second.Weights, w2 = third.Weights)
-        fixed (float* xp = x, y0 = first.Output, y1 = second.Output, y2 = third.Output)
-        {
-            var work0 = Prepare(first.Type, w0, first.Rows, cols, xp, y0, n, pool, activations, 0, default, out int chunks0, out var prepared0);
-            var work1 = Prepare(second.Type, w1, second.Rows, cols, xp, y1, n, pool, activations, 1, prepared0, out int chunks1, out var prepared1);
-            var shared = prepared1.Kind != PreparedKind.None ? prepared1 : prepared0;
-            var work2 = Prepare(third.Type, w2, third.Rows, cols, xp, y2, n, pool, activations, 2, shared, out int chunks2, out _);
-            var group = new MatMulGroupWork(work0, chunks0, work1, chunks1, work2, chunks2);
-            if (group.ChunkCount == 1)
-            {
-                group.Execute(0);
-            }
-            else
-            {
-                pool.Run(group.ChunkCount, group);
-            }
-        }
-    }
-
     /// <summary>Throws when the sizes of one product do not fit.</summary>
     private static void Validate(GgmlType weightType, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(cols);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        if (rows == 0)
-        {
-            return;
-        }
-
         long rowBytes = QuantTraits.RowBytes(weightType, cols);
         if (weights.Length < rowBytes * rows)
         {
@@ -186,98 +121,6 @@ public static unsafe class MatMul
         {
             throw new ArgumentException($"y must hold n·rows = {(long)n * rows} floats, not {y.Length}.", nameof(y));
         }
-    }
-
-    /// <summary>
-    /// One product as a pool job: its row chunks, and its activations quantized, packed or prescaled into buffer
-    /// <paramref name="slot"/> of this thread — or <paramref name="reuse"/>'s, when that was prepared the same way.
-    /// A product without rows gets no chunks.
-    /// </summary>
-    private static MatMulWork Prepare(
-        GgmlType weightType, byte* w, int rows, int cols, float* xp, float* yp, int n, KernelThreadPool pool,
-        MatMulActivations activations, int slot, PreparedActivations reuse, out int chunkCount, out PreparedActivations prepared)
-    {
-        prepared = default;
-        if (rows == 0)
-        {
-            chunkCount = 0;
-            return default;
-        }
-
-        long rowBytes = QuantTraits.RowBytes(weightType, cols);
-        long macs = (long)rows * cols * n;
-        chunkCount = 1;
-        int rowsPerChunk = rows;
-        if (pool.ThreadCount > 1 && macs >= MinParallelMacs && rows >= 2 * MatMulWork.RowGroup)
-        {
-            int target = pool.ThreadCount * 4;
-            rowsPerChunk = (rows + target - 1) / target;
-            rowsPerChunk = (rowsPerChunk + MatMulWork.RowGroup - 1) / MatMulWork.RowGroup * MatMulWork.RowGroup;
-            chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
-        }
-
-        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk);
-        var activationType = Int8ActivationType(weightType);
-        var x = new ReadOnlySpan<float>(xp, n * cols);
-        if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType))
-        {
-            // Quantize every token once on this thread; the workers only read the result.
-            prepared = new PreparedActivations(PreparedKind.Int8, activationType, null, Int8ActivationRowBytes(activationType, cols));
-            if (reuse.Matches(prepared))
-            {
-                prepared = reuse;
-                return work.WithActivations(reuse.Data, reuse.RowBytes);
-            }
-
-            byte* quantized = ActivationBuffer(prepared.RowBytes * n, slot);
-            for (int t = 0; t < n; t++)
-            {
-                QuantizeInt8Activations(activationType, x.Slice(t * cols, cols), new Span<byte>(quantized + (t * prepared.RowBytes), (int)prepared.RowBytes));
-            }
-
-            prepared = prepared.At(quantized);
-            return work.WithActivations(quantized, prepared.RowBytes);
-        }
-
-        if (n >= MatMulWork.GemmMinTokens && Avx2.IsSupported)
-        {
-            // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs.
-            prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, 0);
-            if (reuse.Matches(prepared))
-            {
-                prepared = reuse;
-                return work.WithPackedTokens((float*)reuse.Data);
-            }
-
-            float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols) * sizeof(float), slot);
-            MatMulWork.PackTokens(xp, n, cols, packed);
-            prepared = prepared.At((byte*)packed);
-            return work.WithPackedTokens(packed);
-        }
-
-        if (weightType == GgmlType.F16 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
-        {
-            // F16 decode: tokens times 2^112 once here, so that each row's halves widen in three instructions
-            // (RowF16.DotPrescaled, bit-identical to RowF16.Dot). Tokens with |x| ≥ 2^16 keep the plain path.
-            long scaledRowBytes = (long)cols * sizeof(float);
-            prepared = new PreparedActivations(PreparedKind.Prescaled, GgmlType.F16, null, scaledRowBytes);
-            if (reuse.Matches(prepared))
-            {
-                prepared = reuse;
-                return work.WithActivations(reuse.Data, scaledRowBytes);
-            }
-
-            float* scaled = (float*)ActivationBuffer(scaledRowBytes * n, slot);
-            if (RowF16.TryPrescale(x, new Span<float>(scaled, n * cols)))
-            {
-                prepared = prepared.At((byte*)scaled);
-                return work.WithActivations((byte*)scaled, scaledRowBytes);
-            }
-
-            prepared = default;
-        }
-
-        return work;
     }
 
     /// <summary>Dot product of one stored row with float activations: <c>Σ dequantize(row)[i] · x[i]</c>.</summary>
@@ -323,25 +166,6 @@ public static unsafe class MatMul
         _ => GgmlType.F32,
     };
 
-    /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> for Q8_0, else the row).</summary>
-    internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) =>
-        activationType == GgmlType.Q8_0
-            ? Q8_0Activations.RowBytes(cols / BlockQ8_0.BlockSize)
-            : QuantTraits.RowBytes(activationType, cols);
-
-    /// <summary>Quantizes one token for the integer path into <paramref name="dst"/> (<see cref="Int8ActivationRowBytes"/> bytes).</summary>
-    internal static void QuantizeInt8Activations(GgmlType activationType, ReadOnlySpan<float> x, Span<byte> dst)
-    {
-        if (activationType == GgmlType.Q8_0)
-        {
-            Q8_0Activations.Quantize(x, dst);
-        }
-        else
-        {
-            Quantize.Row(activationType, x, dst);
-        }
-    }
-
     /// <summary>The per-type dispatch of the integer dot products (activations quantized by <see cref="QuantizeInt8Activations"/>).</summary>
     internal static float DotInt8Unchecked(GgmlType type, ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width) => type switch
     {
@@ -353,49 +177,6 @@ public static unsafe class MatMul
         GgmlType.Q6_K => BlockQ6_K.DotQ8_K(row, activations, blocks, width),
         _ => throw new ArgumentException($"{type} has no integer dot product.", nameof(type)),
     };
-
-    /// <summary>
-    /// The calling thread's buffer <paramref name="slot"/> (0–2, one per product of a group) for prepared
-    /// activations: pinned (the workers read it through a pointer), grown to the largest request, then reused.
-    /// </summary>
-    private static byte* ActivationBuffer(long bytes, int slot)
-    {
-        var buffers = _activationBuffers ??= new byte[3][];
-        if (buffers[slot] is null || buffers[slot].Length < bytes)
-        {
-            buffers[slot] = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes, 4096), pinned: true);
-        }
-
-        return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffers[slot][0]);
-    }
-
-    /// <summary>How a product's activations were prepared (a later product of a group may use the same data).</summary>
-    private enum PreparedKind
-    {
-        None,
-        Int8,
-        Packed,
-        Prescaled,
-    }
-
-    /// <summary>Prepared activations: how, for which activation type, where, and bytes per token.</summary>
-    private readonly struct PreparedActivations(PreparedKind kind, GgmlType type, byte* data, long rowBytes)
-    {
-        public PreparedKind Kind { get; } = kind;
-
-        public GgmlType Type { get; } = type;
-
-        public byte* Data { get; } = data;
-
-        public long RowBytes { get; } = rowBytes;
-
-        /// <summary>The same preparation, written at <paramref name="at"/>.</summary>
-        public PreparedActivations At(byte* at) => new(Kind, Type, at, RowBytes);
-
-        /// <summary>Whether these (already written) activations are what <paramref name="wanted"/> would write.</summary>
-        public bool Matches(in PreparedActivations wanted) =>
-            Kind != PreparedKind.None && Data != null && Kind == wanted.Kind && Type == wanted.Type && RowBytes == wanted.RowBytes;
-    }
 
     /// <summary>The scalar reference of a whole product: reference dot per row and token (tests, fallback).</summary>
     internal static void ComputeReference(

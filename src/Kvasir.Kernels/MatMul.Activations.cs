@@ -1,0 +1,165 @@
+using System.Runtime.Intrinsics.X86;
+using Kvasir.Kernels.Quant;
+
+namespace Kvasir.Kernels;
+
+/// <summary>How a product's activations are prepared for its kernel (quantized, packed, prescaled) and where they live.</summary>
+public static unsafe partial class MatMul
+{
+    [ThreadStatic]
+    private static byte[][]? _activationBuffers;
+
+    /// <summary>
+    /// One product as a pool job: its row chunks, and its activations quantized, packed or prescaled into buffer
+    /// <paramref name="slot"/> of this thread — or <paramref name="reuse"/>'s, when that was prepared the same way.
+    /// A product without rows gets no chunks.
+    /// </summary>
+    private static MatMulWork Prepare(
+        GgmlType weightType, byte* w, int rows, int cols, float* xp, float* yp, int n, KernelThreadPool pool,
+        MatMulActivations activations, int slot, PreparedActivations reuse, out int chunkCount, out PreparedActivations prepared)
+    {
+        prepared = default;
+        if (rows == 0)
+        {
+            chunkCount = 0;
+            return default;
+        }
+
+        long rowBytes = QuantTraits.RowBytes(weightType, cols);
+        long macs = (long)rows * cols * n;
+        chunkCount = 1;
+        int rowsPerChunk = rows;
+        if (pool.ThreadCount > 1 && macs >= MinParallelMacs && rows >= 2 * MatMulWork.RowGroup)
+        {
+            int target = pool.ThreadCount * 4;
+            rowsPerChunk = (rows + target - 1) / target;
+            rowsPerChunk = (rowsPerChunk + MatMulWork.RowGroup - 1) / MatMulWork.RowGroup * MatMulWork.RowGroup;
+            chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
+        }
+
+        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk);
+        var activationType = Int8ActivationType(weightType);
+        var x = new ReadOnlySpan<float>(xp, n * cols);
+        if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType))
+        {
+            // Quantize every token once on this thread; the workers only read the result.
+            prepared = new PreparedActivations(PreparedKind.Int8, activationType, null, Int8ActivationRowBytes(activationType, cols));
+            if (reuse.Matches(prepared))
+            {
+                prepared = reuse;
+                return work.WithActivations(reuse.Data, reuse.RowBytes);
+            }
+
+            byte* quantized = ActivationBuffer(prepared.RowBytes * n, slot);
+            for (int t = 0; t < n; t++)
+            {
+                QuantizeInt8Activations(activationType, x.Slice(t * cols, cols), new Span<byte>(quantized + (t * prepared.RowBytes), (int)prepared.RowBytes));
+            }
+
+            prepared = prepared.At(quantized);
+            return work.WithActivations(quantized, prepared.RowBytes);
+        }
+
+        if (n >= MatMulWork.GemmMinTokens && Avx2.IsSupported)
+        {
+            // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs.
+            prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, 0);
+            if (reuse.Matches(prepared))
+            {
+                prepared = reuse;
+                return work.WithPackedTokens((float*)reuse.Data);
+            }
+
+            float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols) * sizeof(float), slot);
+            MatMulWork.PackTokens(xp, n, cols, packed);
+            prepared = prepared.At((byte*)packed);
+            return work.WithPackedTokens(packed);
+        }
+
+        if (weightType == GgmlType.F16 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)
+        {
+            // F16 decode: tokens times 2^112 once here, so that each row's halves widen in three instructions
+            // (RowF16.DotPrescaled, bit-identical to RowF16.Dot). Tokens with |x| ≥ 2^16 keep the plain path.
+            long scaledRowBytes = (long)cols * sizeof(float);
+            prepared = new PreparedActivations(PreparedKind.Prescaled, GgmlType.F16, null, scaledRowBytes);
+            if (reuse.Matches(prepared))
+            {
+                prepared = reuse;
+                return work.WithActivations(reuse.Data, scaledRowBytes);
+            }
+
+            float* scaled = (float*)ActivationBuffer(scaledRowBytes * n, slot);
+            if (RowF16.TryPrescale(x, new Span<float>(scaled, n * cols)))
+            {
+                prepared = prepared.At((byte*)scaled);
+                return work.WithActivations((byte*)scaled, scaledRowBytes);
+            }
+
+            prepared = default;
+        }
+
+        return work;
+    }
+
+    /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> for Q8_0, else the row).</summary>
+    internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) =>
+        activationType == GgmlType.Q8_0
+            ? Q8_0Activations.RowBytes(cols / BlockQ8_0.BlockSize)
+            : QuantTraits.RowBytes(activationType, cols);
+
+    /// <summary>Quantizes one token for the integer path into <paramref name="dst"/> (<see cref="Int8ActivationRowBytes"/> bytes).</summary>
+    internal static void QuantizeInt8Activations(GgmlType activationType, ReadOnlySpan<float> x, Span<byte> dst)
+    {
+        if (activationType == GgmlType.Q8_0)
+        {
+            Q8_0Activations.Quantize(x, dst);
+        }
+        else
+        {
+            Quantize.Row(activationType, x, dst);
+        }
+    }
+
+    /// <summary>
+    /// The calling thread's buffer <paramref name="slot"/> (0–2, one per product of a group) for prepared
+    /// activations: pinned (the workers read it through a pointer), grown to the largest request, then reused.
+    /// </summary>
+    private static byte* ActivationBuffer(long bytes, int slot)
+    {
+        var buffers = _activationBuffers ??= new byte[3][];
+        if (buffers[slot] is null || buffers[slot].Length < bytes)
+        {
+            buffers[slot] = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes, 4096), pinned: true);
+        }
+
+        return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffers[slot][0]);
+    }
+
+    /// <summary>How a product's activations were prepared (a later product of a group may use the same data).</summary>
+    private enum PreparedKind
+    {
+        None,
+        Int8,
+        Packed,
+        Prescaled,
+    }
+
+    /// <summary>Prepared activations: how, for which activation type, where, and bytes per token.</summary>
+    private readonly struct PreparedActivations(PreparedKind kind, GgmlType type, byte* data, long rowBytes)
+    {
+        public PreparedKind Kind { get; } = kind;
+
+        public GgmlType Type { get; } = type;
+
+        public byte* Data { get; } = data;
+
+        public long RowBytes { get; } = rowBytes;
+
+        /// <summary>The same preparation, written at <paramref name="at"/>.</summary>
+        public PreparedActivations At(byte* at) => new(Kind, Type, at, RowBytes);
+
+        /// <summary>Whether these (already written) activations are what <paramref name="wanted"/> would write.</summary>
+        public bool Matches(in PreparedActivations wanted) =>
+            Kind != PreparedKind.None && Data != null && Kind == wanted.Kind && Type == wanted.Type && RowBytes == wanted.RowBytes;
+    }
+}
