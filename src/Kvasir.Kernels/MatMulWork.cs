@@ -153,6 +153,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private void Int8Rows(int r0, int r1)
     {
         int blocks = _cols / QuantTraits.Get(_type).BlockSize;
+        float* four = stackalloc float[4]; // the four-token kernel's results (allocated once: not in the loop)
         for (int t0 = 0; t0 < _n; t0 += _tokenTile)
         {
             int t1 = Math.Min(_n, t0 + _tokenTile);
@@ -168,7 +169,6 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 if (t1 - t0 >= 4 && Int8MaxTokens(_type) > TiledMinTokens)
                 {
                     // Batched decode: four tokens per pass over the row (bit-identical to one at a time).
-                    float* four = stackalloc float[4];
                     byte* w = _weights + (r * _rowBytes);
                     for (; t + 4 <= t1; t += 4)
                     {
