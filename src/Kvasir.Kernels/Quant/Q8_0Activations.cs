@@ -89,18 +89,8 @@ internal static class Q8_0Activations
             var s1 = BlockSum<TWeights>(ref Unsafe.Add(ref w, wb), ref Unsafe.Add(ref a, ab));
             var s2 = BlockSum<TWeights>(ref Unsafe.Add(ref w, 2 * wb), ref Unsafe.Add(ref a, 2 * ab));
             var s3 = BlockSum<TWeights>(ref Unsafe.Add(ref w, 3 * wb), ref Unsafe.Add(ref a, 3 * ab));
-
-            // Lanes [s0 s1 s2 s3 | s0 s1 s2 s3]: low and high halves of each block's sum (|sum| ≤ 32·128·255, exact in
-            // float); the offset's −2^shift · Σ a joins the low halves.
-            var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
-            if (TWeights.OffsetShift >= 0)
-            {
-                var offset = Vector128.LoadUnsafe(ref Unsafe.Add(ref sums, b)) << TWeights.OffsetShift;
-                folded -= Vector256.Create(offset, Vector128<int>.Zero);
-            }
-
             var d = QuantSimd.ReadHalves4(ref w, wb) * Vector128.LoadUnsafe(ref Unsafe.Add(ref scales, b));
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc);
+            acc = AccumulateFour<TWeights>(s0, s1, s2, s3, ref Unsafe.Add(ref sums, b), d, acc);
         }
 
         var tail = Vector256<float>.Zero;
@@ -108,13 +98,7 @@ internal static class Q8_0Activations
         {
             ref byte w = ref Unsafe.Add(ref r, b * wb);
             var sum = BlockSum<TWeights>(ref w, ref Unsafe.Add(ref x, b * ab));
-            if (TWeights.OffsetShift >= 0)
-            {
-                sum -= Vector256.CreateScalar(Unsafe.Add(ref sums, b) << TWeights.OffsetShift);
-            }
-
-            float d = QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b);
-            tail = Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
+            tail = AccumulateOne<TWeights>(sum, Unsafe.Add(ref sums, b), QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b), tail);
         }
 
         return Vector256.Sum(acc + tail);
@@ -160,15 +144,8 @@ internal static class Q8_0Activations
                 var s1 = BlockSum<TWeights>(q1, a + ab);
                 var s2 = BlockSum<TWeights>(q2, a + (2 * ab));
                 var s3 = BlockSum<TWeights>(q3, a + (3 * ab));
-                var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
-                if (TWeights.OffsetShift >= 0)
-                {
-                    var offset = Vector128.Load((int*)(x + sumsAt) + b) << TWeights.OffsetShift;
-                    folded -= Vector256.Create(offset, Vector128<int>.Zero);
-                }
-
                 var d = dw * Vector128.Load((float*)(x + scalesAt) + b);
-                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc[t]);
+                acc[t] = AccumulateFour<TWeights>(s0, s1, s2, s3, ref *((int*)(x + sumsAt) + b), d, acc[t]);
             }
         }
 
@@ -180,17 +157,52 @@ internal static class Q8_0Activations
             {
                 byte* w = row + ((long)c * wb);
                 var sum = BlockSum<TWeights>(TWeights.Unpack(ref *w), x + ((long)c * ab));
-                if (TWeights.OffsetShift >= 0)
-                {
-                    sum -= Vector256.CreateScalar(((int*)(x + sumsAt))[c] << TWeights.OffsetShift);
-                }
-
-                float d = QuantSimd.ReadHalf(ref *w) * ((float*)(x + scalesAt))[c];
-                tail = Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
+                tail = AccumulateOne<TWeights>(sum, ((int*)(x + sumsAt))[c], QuantSimd.ReadHalf(ref *w) * ((float*)(x + scalesAt))[c], tail);
             }
 
             results[t] = Vector256.Sum(acc[t] + tail);
         }
+    }
+
+    /// <summary>
+    /// <c>acc + d · (four blocks' integer sums, the offset applied)</c>, the one step <see cref="Dot{TWeights}"/> and
+    /// <see cref="Dot4{TWeights}"/> share (so their results stay bit-identical): lanes [s0 s1 s2 s3 | s0 s1 s2 s3] hold
+    /// the low and high halves of each block's sum (|sum| ≤ 32·128·255, exact in float), and the offset's
+    /// −2^shift · Σ a joins the low halves.
+    /// </summary>
+    /// <param name="s0">Block 0's integer sums (<see cref="BlockSum{TWeights}(Vector256{byte}, Vector256{sbyte})"/>).</param>
+    /// <param name="s1">Block 1's.</param>
+    /// <param name="s2">Block 2's.</param>
+    /// <param name="s3">Block 3's.</param>
+    /// <param name="sums">The activations' sum of block 0 (those of blocks 1–3 follow).</param>
+    /// <param name="d">The four blocks' scale products d_w · d_a.</param>
+    /// <param name="acc">The running sum.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AccumulateFour<TWeights>(
+        Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, ref int sums, Vector128<float> d, Vector256<float> acc)
+        where TWeights : struct, IQ8_0Weights
+    {
+        var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+        if (TWeights.OffsetShift >= 0)
+        {
+            var offset = Vector128.LoadUnsafe(ref sums) << TWeights.OffsetShift;
+            folded -= Vector256.Create(offset, Vector128<int>.Zero);
+        }
+
+        return Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc);
+    }
+
+    /// <summary><c>tail + d · (one block's integer sum, the offset applied)</c>: the block tail of both dot products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AccumulateOne<TWeights>(Vector256<int> sum, int activationSum, float d, Vector256<float> tail)
+        where TWeights : struct, IQ8_0Weights
+    {
+        if (TWeights.OffsetShift >= 0)
+        {
+            sum -= Vector256.CreateScalar(activationSum << TWeights.OffsetShift);
+        }
+
+        return Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
     }
 
     /// <inheritdoc cref="BlockSum{TWeights}(ref byte, ref byte)"/>
