@@ -265,16 +265,14 @@ internal static class BlockQ4_K
             Vector256<int> sumi0 = default, sumi1 = default, sumi2 = default, sumi3 = default;
             for (int c = 0; c < 4; c++)
             {
-                var packed = Vector256.Load(block + 16 + (32 * c));
-                var low = packed & Vector256.Create((byte)0x0F);
-                var high = (packed.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+                SplitChunk(ref *(block + 16 + (32 * c)), out var low, out var high);
                 var scaleLow = BroadcastScale(scales, 2 * c);
                 var scaleHigh = BroadcastScale(scales, (2 * c) + 1);
                 int at = 4 + (64 * c);
-                sumi0 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a0 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a0 + at + 32)), scaleHigh);
-                sumi1 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a1 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a1 + at + 32)), scaleHigh);
-                sumi2 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a2 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a2 + at + 32)), scaleHigh);
-                sumi3 += QuantSimd.DotUInt8Scaled(low, Vector256.Load((sbyte*)(a3 + at)), scaleLow) + QuantSimd.DotUInt8Scaled(high, Vector256.Load((sbyte*)(a3 + at + 32)), scaleHigh);
+                sumi0 += ChunkSum(low, high, ref *(a0 + at), scaleLow, scaleHigh);
+                sumi1 += ChunkSum(low, high, ref *(a1 + at), scaleLow, scaleHigh);
+                sumi2 += ChunkSum(low, high, ref *(a2 + at), scaleLow, scaleHigh);
+                sumi3 += ChunkSum(low, high, ref *(a3 + at), scaleLow, scaleHigh);
             }
 
             var dd = HalvesPair(block); // [d, dmin, 0, 0]
@@ -349,10 +347,22 @@ internal static class BlockQ4_K
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Chunk(ref byte q, ref byte a, Vector256<byte> scales, int c)
     {
-        var packed = Vector256.LoadUnsafe(ref q);
-        var low = packed & Vector256.Create((byte)0x0F);
-        var high = (packed.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
-        return QuantSimd.DotUInt8Scaled(low, Vector256.LoadUnsafe(ref a).AsSByte(), BroadcastScale(scales, 2 * c))
-            + QuantSimd.DotUInt8Scaled(high, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BroadcastScale(scales, (2 * c) + 1));
+        SplitChunk(ref q, out var low, out var high);
+        return ChunkSum(low, high, ref a, BroadcastScale(scales, 2 * c), BroadcastScale(scales, (2 * c) + 1));
     }
+
+    /// <summary>A chunk's 32 packed bytes as its two sub-blocks' 4-bit values (low nibbles, then high nibbles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitChunk(ref byte q, out Vector256<byte> low, out Vector256<byte> high)
+    {
+        var packed = Vector256.LoadUnsafe(ref q);
+        low = packed & Vector256.Create((byte)0x0F);
+        high = (packed.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+    }
+
+    /// <summary>Σ sc·q·a of a split chunk with one token's 64 activations at <paramref name="a"/>, as 8 int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ChunkSum(Vector256<byte> low, Vector256<byte> high, ref byte a, Vector256<short> scaleLow, Vector256<short> scaleHigh) =>
+        QuantSimd.DotUInt8Scaled(low, Vector256.LoadUnsafe(ref a).AsSByte(), scaleLow)
+        + QuantSimd.DotUInt8Scaled(high, Vector256.LoadUnsafe(ref a, 32).AsSByte(), scaleHigh);
 }
