@@ -126,7 +126,6 @@ public sealed partial class LlmEngine
         var cached = Math.Max(0, group.CachedTokens >= 0 ? group.CachedTokens : parent.NumCachedTokens);
         group.CachedTokens = cached;
         var usage = new RequestUsage(group.Request.PromptTokenIds.Length, seq.NumTokens, cached);
-        group.Output.TryWrite(new TokenDelta(seq.Index, tokens, text, logprobs, reason, usage));
         group.Finished[seq.Index] = true;
 
         _runner.Remove(seq.Request.RequestId);
@@ -138,9 +137,18 @@ public sealed partial class LlmEngine
             Metrics.RecordTimePerOutputToken(Stopwatch.GetElapsedTime(seq.FirstTokenTicks, now).TotalSeconds / (seq.NumTokens - 1));
         }
 
-        if (Array.TrueForAll(group.Finished, f => f))
+        bool groupFinished = Array.TrueForAll(group.Finished, f => f);
+        if (groupFinished)
         {
             Metrics.RecordE2eLatency(Stopwatch.GetElapsedTime(group.ArrivalTicks, now).TotalSeconds);
+        }
+
+        // Metrics before the last delta: a client that reads /metrics as soon as it has its answer sees the request
+        // finished (the scheduler has already let it go). Written after, the running gauge could still count it.
+        RefreshGauges();
+        group.Output.TryWrite(new TokenDelta(seq.Index, tokens, text, logprobs, reason, usage));
+        if (groupFinished)
+        {
             group.Output.TryComplete();
             _groups.Remove(group.Request.RequestId);
         }
