@@ -12,11 +12,12 @@ public static unsafe partial class MatMul
     /// <summary>
     /// One product as a pool job: its row chunks, and its activations quantized, packed or prescaled into buffer
     /// <paramref name="slot"/> of this thread — or <paramref name="reuse"/>'s, when that was prepared the same way.
-    /// A product without rows gets no chunks.
+    /// A product without rows gets no chunks. <paramref name="width"/> is <see cref="Simd.Best"/> except in tests, which
+    /// ask for <see cref="SimdWidth.V512"/> to run the Vector512 GEMM kernels (in software) on a machine without AVX-512.
     /// </summary>
     private static MatMulWork Prepare(
         GgmlType weightType, byte* w, int rows, int cols, float* xp, float* yp, int n, KernelThreadPool pool,
-        MatMulActivations activations, int slot, PreparedActivations reuse, out int chunkCount, out PreparedActivations prepared)
+        MatMulActivations activations, int slot, PreparedActivations reuse, SimdWidth width, out int chunkCount, out PreparedActivations prepared)
     {
         prepared = default;
         if (rows == 0)
@@ -62,18 +63,21 @@ public static unsafe partial class MatMul
 
         if (n >= MatMulWork.GemmMinTokens && Avx2.IsSupported)
         {
-            // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs.
-            prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, 0);
+            // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs (micro-tiles
+            // of 48 tokens for the Vector512 kernels, else 24; the tile size stands in the row-bytes slot, so that a
+            // product of the group reuses only packing of its own layout).
+            bool wide = width >= SimdWidth.V512;
+            prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, MatMulWork.MicroTileTokens(wide));
             if (reuse.Matches(prepared))
             {
                 prepared = reuse;
-                return work.WithPackedTokens((float*)reuse.Data);
+                return work.WithPackedTokens((float*)reuse.Data, wide);
             }
 
-            float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols) * sizeof(float), slot);
-            MatMulWork.PackTokens(xp, n, cols, packed);
+            float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols, wide) * sizeof(float), slot);
+            MatMulWork.PackTokens(xp, n, cols, packed, wide);
             prepared = prepared.At((byte*)packed);
-            return work.WithPackedTokens(packed);
+            return work.WithPackedTokens(packed, wide);
         }
 
         if (weightType == GgmlType.F16 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)

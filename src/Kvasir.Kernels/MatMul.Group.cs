@@ -23,7 +23,13 @@ public static unsafe partial class MatMul
     /// <exception cref="ArgumentException">Unsupported type, or a size that does not fit.</exception>
     public static void ComputeGroup(
         ReadOnlySpan<float> x, int cols, int n, KernelThreadPool pool, MatMulActivations activations,
-        MatMulProduct first, MatMulProduct second, MatMulProduct third = default)
+        MatMulProduct first, MatMulProduct second, MatMulProduct third = default) =>
+        ComputeGroup(x, cols, n, pool, activations, Simd.Best, first, second, third);
+
+    /// <summary>As the public overload, with the widest vectors the GEMM kernels may use (tests: V512 in software).</summary>
+    internal static void ComputeGroup(
+        ReadOnlySpan<float> x, int cols, int n, KernelThreadPool pool, MatMulActivations activations, SimdWidth width,
+        MatMulProduct first, MatMulProduct second, MatMulProduct third)
     {
         ArgumentNullException.ThrowIfNull(pool);
         Validate(first.Type, first.Weights, first.Rows, cols, x, first.Output, n);
@@ -45,10 +51,10 @@ public static unsafe partial class MatMul
         fixed (byte* w0 = first.Weights, w1 = second.Weights, w2 = third.Weights)
         fixed (float* xp = x, y0 = first.Output, y1 = second.Output, y2 = third.Output)
         {
-            var work0 = Prepare(first.Type, w0, first.Rows, cols, xp, y0, n, pool, activations, 0, default, out int chunks0, out var prepared0);
-            var work1 = Prepare(second.Type, w1, second.Rows, cols, xp, y1, n, pool, activations, 1, prepared0, out int chunks1, out var prepared1);
+            var work0 = Prepare(first.Type, w0, first.Rows, cols, xp, y0, n, pool, activations, 0, default, width, out int chunks0, out var prepared0);
+            var work1 = Prepare(second.Type, w1, second.Rows, cols, xp, y1, n, pool, activations, 1, prepared0, width, out int chunks1, out var prepared1);
             var shared = prepared1.Kind != PreparedKind.None ? prepared1 : prepared0;
-            var work2 = Prepare(third.Type, w2, third.Rows, cols, xp, y2, n, pool, activations, 2, shared, out int chunks2, out _);
+            var work2 = Prepare(third.Type, w2, third.Rows, cols, xp, y2, n, pool, activations, 2, shared, width, out int chunks2, out _);
             var group = new MatMulGroupWork(work0, chunks0, work1, chunks1, work2, chunks2);
             if (group.ChunkCount == 1)
             {

@@ -67,7 +67,16 @@ public static unsafe partial class MatMul
     /// <param name="activations">Float (default) or Int8 (quantized activations, integer dot products).</param>
     public static void Compute(
         GgmlType weightType, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, Span<float> y, int n,
-        KernelThreadPool pool, MatMulActivations activations)
+        KernelThreadPool pool, MatMulActivations activations) =>
+        Compute(weightType, weights, rows, cols, x, y, n, pool, activations, Simd.Best);
+
+    /// <summary>
+    /// As the public overload, with the widest vectors the GEMM kernels may use: tests pass
+    /// <see cref="SimdWidth.V512"/> to run the Vector512 kernels in software where AVX-512 is missing.
+    /// </summary>
+    internal static void Compute(
+        GgmlType weightType, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, Span<float> y, int n,
+        KernelThreadPool pool, MatMulActivations activations, SimdWidth width)
     {
         ArgumentNullException.ThrowIfNull(pool);
         Validate(weightType, weights, rows, cols, x, y, n);
@@ -86,7 +95,7 @@ public static unsafe partial class MatMul
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            var work = Prepare(weightType, w, rows, cols, xp, yp, n, pool, activations, 0, default, out int chunkCount, out _);
+            var work = Prepare(weightType, w, rows, cols, xp, yp, n, pool, activations, 0, default, width, out int chunkCount, out _);
             if (chunkCount == 1)
             {
                 work.Execute(0);

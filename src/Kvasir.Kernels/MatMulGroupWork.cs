@@ -1,7 +1,7 @@
 namespace Kvasir.Kernels;
 
 /// <summary>
-/// Up to three <see cref="MatMulWork"/> jobs as one pool job (<see cref="MatMul.ComputeGroup"/>): chunk c belongs to the
+/// Up to three <see cref="MatMulWork"/> jobs as one pool job (<see cref="MatMul.ComputeGroup(ReadOnlySpan{float}, int, int, KernelThreadPool, MatMulActivations, MatMulProduct, MatMulProduct, MatMulProduct)"/>): chunk c belongs to the
 /// first product while c &lt; its chunk count, then to the second, then to the third.
 /// </summary>
 internal readonly struct MatMulGroupWork : IKernelWork

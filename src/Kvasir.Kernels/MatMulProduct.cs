@@ -3,7 +3,7 @@ using Kvasir.Kernels.Quant;
 namespace Kvasir.Kernels;
 
 /// <summary>
-/// One product of <see cref="MatMul.ComputeGroup"/>: a [<see cref="Rows"/>, cols] weight matrix and the
+/// One product of <see cref="MatMul.ComputeGroup(ReadOnlySpan{float}, int, int, KernelThreadPool, MatMulActivations, MatMulProduct, MatMulProduct, MatMulProduct)"/>: a [<see cref="Rows"/>, cols] weight matrix and the
 /// [n, <see cref="Rows"/>] output it writes. <c>default</c> is an empty product (no rows).
 /// </summary>
 /// <param name="type">Element type of the weights.</param>

@@ -8,11 +8,12 @@ namespace Kvasir.Kernels;
 internal readonly unsafe partial struct MatMulWork
 {
     /// <summary>
-    /// Prefill and batches, as an outer-product GEMM: each block of <see cref="TokenBlock"/> tokens is packed
+    /// Prefill and batches, as an outer-product GEMM: each block of four micro-tiles of tokens is packed
     /// column-major per micro-tile (<see cref="PackTokens"/>), then four weight rows at a time are dequantized and
-    /// multiplied with it in micro-tiles of 4 rows × 24 tokens over the whole row: per column, three token vectors,
-    /// four broadcast weights, twelve fused multiply-adds into twelve accumulators; no horizontal sums, and each
-    /// output written once.
+    /// multiplied with it in micro-tiles of 4 rows × 24 tokens (Vector256) or 4 rows × 48 tokens (Vector512) over the
+    /// whole row: per column, three token vectors, four broadcast weights, twelve fused multiply-adds into twelve
+    /// accumulators; no horizontal sums, and each output written once. Both widths accumulate each output over the
+    /// columns in the same order, so their results are bit-identical.
     /// </summary>
     /// <remarks>
     /// Measured on one core with the kbench harness, L shapes (5632 × 2048 and 2048 × 5632), n = 16 / 64 / 256:
@@ -24,6 +25,8 @@ internal readonly unsafe partial struct MatMulWork
     {
         int cols = _cols;
         float* xp = _packedTokens;
+        int microTile = MicroTileTokens(_wideTiles);
+        int tokenBlock = 4 * microTile;
         fixed (float* buffer = RowScratch())
         {
             float* zeros = buffer + (RowGroup * cols); // the missing rows of a last, partial row group
@@ -33,10 +36,10 @@ internal readonly unsafe partial struct MatMulWork
             }
 
             float** w = stackalloc float*[RowGroup];
-            float* tile = stackalloc float[RowGroup * MicroTile];
-            for (int t0 = 0; t0 < _n; t0 += TokenBlock)
+            float* tile = stackalloc float[RowGroup * WideMicroTile];
+            for (int t0 = 0; t0 < _n; t0 += tokenBlock)
             {
-                int tokens = Math.Min(TokenBlock, _n - t0);
+                int tokens = Math.Min(tokenBlock, _n - t0);
                 for (int r = r0; r < r1; r += RowGroup)
                 {
                     int groupRows = Math.Min(RowGroup, r1 - r);
@@ -46,23 +49,36 @@ internal readonly unsafe partial struct MatMulWork
                         w[i] = zeros;
                     }
 
-                    for (int m = 0; m < tokens; m += MicroTile)
+                    for (int m = 0; m < tokens; m += microTile)
                     {
-                        int width = Math.Min(MicroTile, tokens - m);
+                        int width = Math.Min(microTile, tokens - m);
                         float* xm = xp + ((long)(t0 + m) * cols);
-                        switch ((width + 7) & ~7)
+                        if (_wideTiles)
                         {
-                            case 24: Kernel4x24(w, xm, cols, tile); break;
-                            case 16: Kernel4x16(w, xm, cols, tile); break;
-                            default: Kernel4x8(w, xm, cols, tile); break;
+                            switch ((width + 15) & ~15)
+                            {
+                                case 48: Kernel4x48(w, xm, cols, tile); break;
+                                case 32: Kernel4x32(w, xm, cols, tile); break;
+                                default: Kernel4x16Wide(w, xm, cols, tile); break;
+                            }
+                        }
+                        else
+                        {
+                            switch ((width + 7) & ~7)
+                            {
+                                case 24: Kernel4x24(w, xm, cols, tile); break;
+                                case 16: Kernel4x16(w, xm, cols, tile); break;
+                                default: Kernel4x8(w, xm, cols, tile); break;
+                            }
                         }
 
                         for (int i = 0; i < groupRows; i++)
                         {
                             float* y = _y + ((long)(t0 + m) * _rows) + r + i;
+                            float* ti = tile + (i * microTile);
                             for (int j = 0; j < width; j++)
                             {
-                                y[(long)j * _rows] = tile[(i * MicroTile) + j];
+                                y[(long)j * _rows] = ti[j];
                             }
                         }
                     }
@@ -71,27 +87,41 @@ internal readonly unsafe partial struct MatMulWork
         }
     }
 
-    /// <summary>Tokens packed together: four micro-tiles (their dequantized weight rows are reused by all four).</summary>
-    private const int TokenBlock = 4 * MicroTile;
-
-    /// <summary>Tokens of one register tile (three vectors of 8).</summary>
+    /// <summary>Tokens of one Vector256 register tile (three vectors of 8).</summary>
     private const int MicroTile = 24;
 
-    /// <summary>Floats <see cref="PackTokens"/> writes for n tokens of cols columns (the last micro-tile padded to 8 tokens).</summary>
-    public static long PackedFloats(int n, int cols) => (long)((n / MicroTile * MicroTile) + (((n % MicroTile) + 7) & ~7)) * cols;
+    /// <summary>Tokens of one Vector512 register tile (three vectors of 16).</summary>
+    private const int WideMicroTile = 48;
+
+    /// <summary>Tokens of one register tile: 48 with Vector512 tiles, else 24. A block of four tiles is packed together.</summary>
+    public static int MicroTileTokens(bool wideTiles) => wideTiles ? WideMicroTile : MicroTile;
 
     /// <summary>
-    /// Packs the tokens x [n, cols] column-major per micro-tile of 24: micro-tile m (tokens 24m .. 24m + width) at
-    /// <c>24m · cols</c>, element (k, j) at <c>k · padded + j</c>, where padded is width rounded up to 8 and the
-    /// padding is zero. Once per product, on the calling thread (8 × 8 transposes); every chunk reads the result.
+    /// Floats <see cref="PackTokens"/> writes for n tokens of cols columns (the last micro-tile padded to a whole
+    /// vector: 8 tokens, or 16 with wide tiles).
     /// </summary>
-    public static void PackTokens(float* x, int n, int cols, float* packed)
+    public static long PackedFloats(int n, int cols, bool wideTiles)
     {
+        int microTile = MicroTileTokens(wideTiles);
+        int lanes = microTile / 3;
+        return (long)((n / microTile * microTile) + ((n % microTile) + lanes - 1) / lanes * lanes) * cols;
+    }
+
+    /// <summary>
+    /// Packs the tokens x [n, cols] column-major per micro-tile (<see cref="MicroTileTokens"/>, 24 or 48): micro-tile m
+    /// (tokens tile·m .. tile·m + width) at <c>tile · m · cols</c>, element (k, j) at <c>k · padded + j</c>, where padded
+    /// is width rounded up to a whole vector (8 or 16 tokens) and the padding is zero. Once per product, on the calling
+    /// thread (8 × 8 transposes); every chunk reads the result.
+    /// </summary>
+    public static void PackTokens(float* x, int n, int cols, float* packed, bool wideTiles)
+    {
+        int microTile = MicroTileTokens(wideTiles);
+        int lanes = microTile / 3;
         float** rows = stackalloc float*[8];
-        for (int m = 0; m < n; m += MicroTile)
+        for (int m = 0; m < n; m += microTile)
         {
-            int width = Math.Min(MicroTile, n - m);
-            int padded = (width + 7) & ~7;
+            int width = Math.Min(microTile, n - m);
+            int padded = (width + lanes - 1) / lanes * lanes;
             float* dst = packed + ((long)m * cols);
             for (int g = 0; g < padded; g += 8)
             {

@@ -70,6 +70,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly byte* _activations;       // [n, activationRowBytes] quantized x (F16 weights: x · 2^112), or null for the float path
     private readonly long _activationRowBytes;
     private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
+    private readonly bool _wideTiles;          // the GEMM's micro-tiles are 48 tokens of Vector512 (else 24 of Vector256)
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk)
     {
@@ -86,6 +87,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _activations = null;
         _activationRowBytes = 0;
         _packedTokens = null;
+        _wideTiles = false;
     }
 
     private MatMulWork(in MatMulWork work, byte* activations, long activationRowBytes)
@@ -96,14 +98,18 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _tokenTile = (int)Math.Max(1, TileBytes / activationRowBytes);
     }
 
-    private MatMulWork(in MatMulWork work, float* packedTokens)
+    private MatMulWork(in MatMulWork work, float* packedTokens, bool wideTiles)
     {
         this = work;
         _packedTokens = packedTokens;
+        _wideTiles = wideTiles;
     }
 
-    /// <summary>This job on the tiled path, with the tokens already packed by <see cref="PackTokens"/>.</summary>
-    public MatMulWork WithPackedTokens(float* packedTokens) => new(this, packedTokens);
+    /// <summary>
+    /// This job on the GEMM path, with the tokens already packed by <see cref="PackTokens"/> in micro-tiles of
+    /// <see cref="MicroTileTokens"/>(<paramref name="wideTiles"/>).
+    /// </summary>
+    public MatMulWork WithPackedTokens(float* packedTokens, bool wideTiles) => new(this, packedTokens, wideTiles);
 
     /// <summary>This job on the integer path, with the tokens already quantized.</summary>
     public MatMulWork WithActivations(byte* activations, long activationRowBytes) => new(this, activations, activationRowBytes);

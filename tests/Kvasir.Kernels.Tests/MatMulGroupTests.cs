@@ -2,7 +2,7 @@ using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels.Tests;
 
-/// <summary><see cref="MatMul.ComputeGroup"/>: the same bits as separate products, with shared or separate activation preparation.</summary>
+/// <summary><see cref="MatMul.ComputeGroup(ReadOnlySpan{float}, int, int, KernelThreadPool, MatMulActivations, MatMulProduct, MatMulProduct, MatMulProduct)"/>: the same bits as separate products, with shared or separate activation preparation.</summary>
 public sealed class MatMulGroupTests : IDisposable
 {
     private readonly KernelThreadPool _three = new(3);
@@ -69,6 +69,38 @@ public sealed class MatMulGroupTests : IDisposable
                     Assert.Equal(expected[1], actual[1]);
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void ComputeGroup_WideGemm_SharesItsOwnPacking()
+    {
+        // With the Vector512 GEMM (run in software here) the group packs the tokens once in tiles of 48 and every
+        // product reads them: the same bits as separate products at either width.
+        var rng = new Random(210);
+        const int cols = 256, n = 50;
+        int[] rows = [24, 8, 8];
+        GgmlType[] types = [GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.F16];
+        var x = TestData.Floats(rng, n * cols, 2);
+        var weights = new byte[3][];
+        var expected = new float[3][];
+        var actual = new float[3][];
+        for (int p = 0; p < 3; p++)
+        {
+            weights[p] = TestData.RandomRow(types[p], rows[p] * cols, rng);
+            expected[p] = new float[n * rows[p]];
+            actual[p] = new float[n * rows[p]];
+            MatMul.Compute(types[p], weights[p], rows[p], cols, x, expected[p], n, _three, MatMulActivations.Float, SimdWidth.V256);
+        }
+
+        MatMul.ComputeGroup(
+            x, cols, n, _three, MatMulActivations.Float, SimdWidth.V512,
+            new MatMulProduct(types[0], weights[0], rows[0], actual[0]),
+            new MatMulProduct(types[1], weights[1], rows[1], actual[1]),
+            new MatMulProduct(types[2], weights[2], rows[2], actual[2]));
+        for (int p = 0; p < 3; p++)
+        {
+            Assert.True(expected[p].AsSpan().SequenceEqual(actual[p]), $"{types[p]} (product {p})");
         }
     }
 

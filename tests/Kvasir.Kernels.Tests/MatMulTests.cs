@@ -46,6 +46,82 @@ public sealed class MatMulTests : IDisposable
         Check(type, rows: 22, cols: 2048, n: 217, new Random(70));
     }
 
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void Compute_WideGemm_IsBitIdenticalToVector256(GgmlType type)
+    {
+        // The Vector512 GEMM kernels (micro-tiles of 48 tokens: 4 × 48, 4 × 32, 4 × 16) run here in software when
+        // the machine lacks AVX-512; they must give the Vector256 kernels' bits (same order of accumulation), and the
+        // double loop's values. n covers every last-tile width class of both layouts and several token blocks
+        // (192 tokens with wide tiles): 8, 9 (4 × 16), 16, 17 (4 × 32), 33 (4 × 48), 48, 49, 200 (192 + 8), 217.
+        int cols = QuantTraits.Get(type).BlockSize == 1 ? 133 : 512;
+        var rng = new Random(80 + (int)type);
+        const int rows = 22;
+        var weights = TestData.RandomRow(type, rows * cols, rng);
+        var w = TestData.DequantizeReference(type, weights, rows * cols);
+        foreach (int n in new[] { 8, 9, 16, 17, 33, 48, 49, 200, 217 })
+        {
+            var x = TestData.Floats(rng, n * cols, 2);
+            foreach (var pool in new[] { _single, _three })
+            {
+                var narrow = new float[n * rows];
+                var wide = new float[n * rows];
+                MatMul.Compute(type, weights, rows, cols, x, narrow, n, pool, MatMulActivations.Float, SimdWidth.V256);
+                MatMul.Compute(type, weights, rows, cols, x, wide, n, pool, MatMulActivations.Float, SimdWidth.V512);
+                Assert.True(narrow.AsSpan().SequenceEqual(wide), $"{type} n={n} threads={pool.ThreadCount}: V512 GEMM differs from V256");
+                for (int t = 0; t < n; t += 7)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var (expected, magnitude) = TestData.ExactDot(w.AsSpan(r * cols, cols), x.AsSpan(t * cols, cols));
+                        TestData.AssertClose(expected, wide[(t * rows) + r], Tolerance.MatMul, magnitude, $"{type} n={n} t={t} r={r}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PackTokens_WideTiles_LayOutFortyEightTokenTilesPaddedToSixteen()
+    {
+        // 53 tokens of 11 columns: one tile of 48, then one of 5 tokens padded to 16 (zeros past token 52).
+        const int n = 53, cols = 11;
+        var x = new float[n * cols];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = i + 1;
+        }
+
+        Assert.Equal(((48 + 16) * cols), MatMulWork.PackedFloats(n, cols, wideTiles: true));
+        Assert.Equal(((48 + 8) * cols), MatMulWork.PackedFloats(n, cols, wideTiles: false));
+        var packed = new float[MatMulWork.PackedFloats(n, cols, wideTiles: true)];
+        unsafe
+        {
+            fixed (float* xp = x, pp = packed)
+            {
+                MatMulWork.PackTokens(xp, n, cols, pp, wideTiles: true);
+            }
+        }
+
+        for (int k = 0; k < cols; k++)
+        {
+            for (int j = 0; j < 48; j++)
+            {
+                Assert.Equal(x[(j * cols) + k], packed[(k * 48) + j]);
+            }
+
+            for (int j = 0; j < 16; j++)
+            {
+                float expected = 48 + j < n ? x[((48 + j) * cols) + k] : 0f;
+                Assert.Equal(expected, packed[(48 * cols) + (k * 16) + j]);
+            }
+        }
+    }
+
     [Fact]
     public void Compute_ValidatesArguments()
     {
