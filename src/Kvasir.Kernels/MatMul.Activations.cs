@@ -13,7 +13,7 @@ public static unsafe partial class MatMul
     /// One product as a pool job: its row chunks, and its activations quantized, packed or prescaled into buffer
     /// <paramref name="slot"/> of this thread — or <paramref name="reuse"/>'s, when that was prepared the same way.
     /// A product without rows gets no chunks. <paramref name="width"/> is <see cref="Simd.Best"/> except in tests, which
-    /// ask for <see cref="SimdWidth.V512"/> to run the Vector512 GEMM kernels (in software) on a machine without AVX-512.
+    /// ask for <see cref="SimdWidth.V512"/> to run the Vector512 kernels (in software) on a machine without AVX-512.
     /// </summary>
     private static MatMulWork Prepare(
         GgmlType weightType, byte* w, int rows, int cols, float* xp, float* yp, int n, KernelThreadPool pool,
@@ -38,7 +38,7 @@ public static unsafe partial class MatMul
             chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
         }
 
-        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk);
+        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk, width);
         var activationType = Int8ActivationType(weightType);
         var x = new ReadOnlySpan<float>(xp, n * cols);
         if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType))
@@ -66,18 +66,18 @@ public static unsafe partial class MatMul
             // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs (micro-tiles
             // of 48 tokens for the Vector512 kernels, else 24; the tile size stands in the row-bytes slot, so that a
             // product of the group reuses only packing of its own layout).
-            bool wide = width >= SimdWidth.V512;
+            bool wide = work.WideTiles;
             prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, MatMulWork.MicroTileTokens(wide));
             if (reuse.Matches(prepared))
             {
                 prepared = reuse;
-                return work.WithPackedTokens((float*)reuse.Data, wide);
+                return work.WithPackedTokens((float*)reuse.Data);
             }
 
             float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols, wide) * sizeof(float), slot);
             MatMulWork.PackTokens(xp, n, cols, packed, wide);
             prepared = prepared.At((byte*)packed);
-            return work.WithPackedTokens(packed, wide);
+            return work.WithPackedTokens(packed);
         }
 
         if (weightType == GgmlType.F16 && Avx2.IsSupported && n < MatMulWork.TiledMinTokens)

@@ -46,7 +46,7 @@ internal readonly unsafe partial struct MatMulWork
                             var wi = new ReadOnlySpan<float>(w[i], cols);
                             for (int t = t0; t < t1; t++)
                             {
-                                _y[((long)t * _rows) + r + i] = Ops.Dot(wi, new ReadOnlySpan<float>(_x + ((long)t * cols), cols), Simd.Best);
+                                _y[((long)t * _rows) + r + i] = Ops.Dot(wi, new ReadOnlySpan<float>(_x + ((long)t * cols), cols), _width);
                             }
                         }
                     }

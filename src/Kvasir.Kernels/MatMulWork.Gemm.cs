@@ -25,7 +25,8 @@ internal readonly unsafe partial struct MatMulWork
     {
         int cols = _cols;
         float* xp = _packedTokens;
-        int microTile = MicroTileTokens(_wideTiles);
+        bool wideTiles = WideTiles;
+        int microTile = MicroTileTokens(wideTiles);
         int tokenBlock = 4 * microTile;
         fixed (float* buffer = RowScratch())
         {
@@ -53,7 +54,7 @@ internal readonly unsafe partial struct MatMulWork
                     {
                         int width = Math.Min(microTile, tokens - m);
                         float* xm = xp + ((long)(t0 + m) * cols);
-                        if (_wideTiles)
+                        if (wideTiles)
                         {
                             switch ((width + 15) & ~15)
                             {

@@ -70,9 +70,9 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly byte* _activations;       // [n, activationRowBytes] quantized x (F16 weights: x · 2^112), or null for the float path
     private readonly long _activationRowBytes;
     private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
-    private readonly bool _wideTiles;          // the GEMM's micro-tiles are 48 tokens of Vector512 (else 24 of Vector256)
+    private readonly SimdWidth _width;         // the widest vectors the kernels may use (Simd.Best; V512 in tests runs in software)
 
-    public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk)
+    public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk, SimdWidth width)
     {
         _type = type;
         _weights = weights;
@@ -87,7 +87,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _activations = null;
         _activationRowBytes = 0;
         _packedTokens = null;
-        _wideTiles = false;
+        _width = width;
     }
 
     private MatMulWork(in MatMulWork work, byte* activations, long activationRowBytes)
@@ -98,18 +98,20 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _tokenTile = (int)Math.Max(1, TileBytes / activationRowBytes);
     }
 
-    private MatMulWork(in MatMulWork work, float* packedTokens, bool wideTiles)
+    private MatMulWork(in MatMulWork work, float* packedTokens)
     {
         this = work;
         _packedTokens = packedTokens;
-        _wideTiles = wideTiles;
     }
+
+    /// <summary>Whether the GEMM runs the Vector512 kernels, on tokens packed in micro-tiles of 48 (else 24).</summary>
+    public bool WideTiles => _width >= SimdWidth.V512;
 
     /// <summary>
     /// This job on the GEMM path, with the tokens already packed by <see cref="PackTokens"/> in micro-tiles of
-    /// <see cref="MicroTileTokens"/>(<paramref name="wideTiles"/>).
+    /// <see cref="MicroTileTokens"/>(<see cref="WideTiles"/>).
     /// </summary>
-    public MatMulWork WithPackedTokens(float* packedTokens, bool wideTiles) => new(this, packedTokens, wideTiles);
+    public MatMulWork WithPackedTokens(float* packedTokens) => new(this, packedTokens);
 
     /// <summary>This job on the integer path, with the tokens already quantized.</summary>
     public MatMulWork WithActivations(byte* activations, long activationRowBytes) => new(this, activations, activationRowBytes);
@@ -150,7 +152,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             for (int t = 0; t < _n; t++)
             {
                 var x = new ReadOnlySpan<float>(_x + ((long)t * _cols), _cols);
-                _y[((long)t * _rows) + r] = MatMul.DotUnchecked(_type, row, x, Simd.Best);
+                _y[((long)t * _rows) + r] = MatMul.DotUnchecked(_type, row, x, _width);
             }
         }
     }
@@ -189,7 +191,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 for (; t < t1; t++)
                 {
                     var activations = new ReadOnlySpan<byte>(_activations + (t * _activationRowBytes), (int)_activationRowBytes);
-                    _y[((long)t * _rows) + r] = MatMul.DotInt8Unchecked(_type, row, activations, blocks, Simd.Best);
+                    _y[((long)t * _rows) + r] = MatMul.DotInt8Unchecked(_type, row, activations, blocks, _width);
                 }
             }
         }
@@ -215,7 +217,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             else
             {
                 w[i] = buffer + (i * _cols);
-                Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), Simd.Best);
+                Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), _width);
             }
         }
     }
@@ -267,7 +269,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             for (int t = 0; t < _n; t++)
             {
                 long offset = (long)t * _cols;
-                _y[((long)t * _rows) + r] = RowF16.DotPrescaled(row, scaled + offset, _x + offset, _cols);
+                _y[((long)t * _rows) + r] = RowF16.DotPrescaled(row, scaled + offset, _x + offset, _cols, _width);
             }
         }
     }

@@ -172,8 +172,13 @@ internal static class RowF16
     /// <param name="xScaled">n activations times 2^112.</param>
     /// <param name="x">The same n activations unscaled (the scalar tail and the fallback).</param>
     /// <param name="n">Elements.</param>
+    /// <param name="width">
+    /// From <see cref="SimdWidth.V512"/> on, the bulk runs on Vector512 (in software where AVX-512 is missing, which
+    /// is how the tests run it here): its two accumulators hold the four Vector256 accumulators' lanes in the same
+    /// order, so the result is the same bits.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe float DotPrescaled(ushort* w, float* xScaled, float* x, int n)
+    public static unsafe float DotPrescaled(ushort* w, float* xScaled, float* x, int n, SimdWidth width)
     {
         // Sign-extended half h, shifted left 13: the sign lands on bit 31 (and 28-30, cleared by the mask), the
         // exponent and mantissa on bits 13-27, as a float's: value · 2^-112 exactly, subnormals included.
@@ -188,6 +193,11 @@ internal static class RowF16
             var acc1 = Vector256<float>.Zero;
             var acc2 = Vector256<float>.Zero;
             var acc3 = Vector256<float>.Zero;
+            if (width >= SimdWidth.V512 && n >= 32)
+            {
+                (acc0, acc1, acc2, acc3, largest) = DotPrescaled512(w, xScaled, n, ref i);
+            }
+
             for (; i <= n - 32; i += 32)
             {
                 largest = Avx2.Max(largest, Avx2.Max(Vector256.Load(w + i), Vector256.Load(w + i + 16)) & magnitude);
@@ -241,6 +251,34 @@ internal static class RowF16
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// The 32-halves-at-a-time loop of <see cref="DotPrescaled"/> on Vector512, from <paramref name="i"/> (advanced
+    /// past what it did): returns the four Vector256 accumulators that loop would hold (lanes 0–7 and 8–15 of the
+    /// first 512-bit accumulator are its acc0 and acc1, those of the second its acc2 and acc3) and the largest
+    /// magnitude seen.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>, Vector256<ushort>) DotPrescaled512(
+        ushort* w, float* xScaled, int n, ref int i)
+    {
+        var mask = Vector512.Create(unchecked((int)0x8FFFE000));
+        var magnitude = Vector512.Create((ushort)0x7FFF);
+        var largest = Vector512<ushort>.Zero;
+        var lo = Vector512<float>.Zero;
+        var hi = Vector512<float>.Zero;
+        for (; i <= n - 32; i += 32)
+        {
+            var h = Vector512.Load(w + i);
+            largest = Vector512.Max(largest, h & magnitude);
+            var f0 = (Vector512.WidenLower(h.AsInt16()) << 13) & mask;
+            var f1 = (Vector512.WidenUpper(h.AsInt16()) << 13) & mask;
+            lo = Simd.MulAdd(f0.AsSingle(), Vector512.Load(xScaled + i), lo);
+            hi = Simd.MulAdd(f1.AsSingle(), Vector512.Load(xScaled + i + 16), hi);
+        }
+
+        return (lo.GetLower(), lo.GetUpper(), hi.GetLower(), hi.GetUpper(), Vector256.Max(largest.GetLower(), largest.GetUpper()));
     }
 
     /// <summary>Dot product, converting halves on the fly on the widest allowed vectors.</summary>

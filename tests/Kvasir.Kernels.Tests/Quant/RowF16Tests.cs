@@ -168,8 +168,12 @@ public class RowF16Tests
                 fixed (ushort* w = halves)
                 fixed (float* xs = scaled, xp = x)
                 {
-                    float actual = RowF16.DotPrescaled(w + offset, xs + offset, xp + offset, n);
-                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+                    // V512 runs the Vector512 loop (in software without AVX-512): the same bits too.
+                    foreach (var width in new[] { SimdWidth.V256, SimdWidth.V512 })
+                    {
+                        float actual = RowF16.DotPrescaled(w + offset, xs + offset, xp + offset, n, width);
+                        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+                    }
                 }
             }
         }
@@ -186,7 +190,7 @@ public class RowF16Tests
             return;
         }
 
-        foreach (int n in new[] { 8, 16, 40 })
+        foreach (int n in new[] { 8, 16, 40, 72 })
         {
             var halves = new ushort[n];
             var x = new float[n];
@@ -203,8 +207,11 @@ public class RowF16Tests
             fixed (ushort* w = halves)
             fixed (float* xs = scaled, xp = x)
             {
-                float actual = RowF16.DotPrescaled(w, xs, xp, n);
-                Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : expected == actual, $"n {n}: expected {expected}, got {actual}");
+                foreach (var width in new[] { SimdWidth.V256, SimdWidth.V512 })
+                {
+                    float actual = RowF16.DotPrescaled(w, xs, xp, n, width);
+                    Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : expected == actual, $"n {n} {width}: expected {expected}, got {actual}");
+                }
             }
         }
     }
@@ -232,15 +239,18 @@ public class RowF16Tests
         x[cols + 5] = 1e6f; // token 1 cannot be prescaled: the whole product takes the plain path
         foreach (var xs in new[] { x, TestData.Floats(rng, n * cols, 2) })
         {
-            var y = new float[n * rows];
             using var pool = new KernelThreadPool(2);
-            MatMul.Compute(GgmlType.F16, w, rows, cols, xs, y, n, pool);
-            for (int t = 0; t < n; t++)
+            foreach (var width in new[] { Simd.Best, SimdWidth.V512 })
             {
-                for (int r = 0; r < rows; r++)
+                var y = new float[n * rows];
+                MatMul.Compute(GgmlType.F16, w, rows, cols, xs, y, n, pool, MatMulActivations.Int8, width);
+                for (int t = 0; t < n; t++)
                 {
-                    float expected = RowF16.Dot(w.AsSpan(r * cols * 2, cols * 2), xs.AsSpan(t * cols, cols), Simd.Best);
-                    Assert.Equal(expected, y[(t * rows) + r]);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float expected = RowF16.Dot(w.AsSpan(r * cols * 2, cols * 2), xs.AsSpan(t * cols, cols), Simd.Best);
+                        Assert.Equal(expected, y[(t * rows) + r]);
+                    }
                 }
             }
         }
