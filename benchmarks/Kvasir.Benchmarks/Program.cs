@@ -4,14 +4,16 @@ using Kvasir.Benchmarks;
 using Kvasir.Engine.KvCache;
 using Kvasir.Kernels.Attention;
 using Kvasir.Model;
+using Kvasir.Model.Gguf;
 using LLama;
 using LLama.Native;
 
 // Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
 // prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
 // ratios and the fraction of the machine's physical limits. Usage:
-//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3]
-// --float runs Kvasir's kernel measurements with float activations instead of the default int8 ones (quantized
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident]
+// --weights says where Kvasir keeps the weights (default auto: read into huge pages where the OS has them; llama.cpp
+// maps the file); --float runs Kvasir's kernel measurements with float activations instead of the default int8 ones (quantized
 // weights); --quantize IN OUT TYPE makes K-quant files with llama.cpp's quantizer.
 var inv = CultureInfo.InvariantCulture;
 if (args.Length > 0 && args[0] == "--quantize")
@@ -32,7 +34,7 @@ if (args.Length > 0 && args[0] == "--quantize")
 
 if (args.Length == 0 || args[0].StartsWith('-'))
 {
-    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--prefix-cache N] [--concurrency 1,4,16]");
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident] [--prefix-cache N] [--concurrency 1,4,16]");
     Console.Error.WriteLine("       Kvasir.Benchmarks --quantize IN.gguf OUT.gguf Q4_K_M");
     return 2;
 }
@@ -55,8 +57,14 @@ var concurrencies = Array.IndexOf(args, "--concurrency") is var ci and >= 0 && c
     ? args[ci + 1].Split(',').Select(v => int.Parse(v, inv)).ToArray()
     : [];
 const int decodeContext = 32;
+var weightMemory = WeightMemory.Auto;
+if (Array.IndexOf(args, "--weights") is var wi and >= 0 && (wi + 1 >= args.Length || !Enum.TryParse(args[wi + 1], ignoreCase: true, out weightMemory)))
+{
+    Console.Error.WriteLine("--weights takes auto, mapped or resident");
+    return 2;
+}
 
-using var model = LanguageModel.Open(path);
+using var model = LanguageModel.Open(path, weightMemory);
 var config = model.Config;
 long weightBytes = model.File.Tensors.Sum(t => t.ByteSize);
 long parameters = model.File.Tensors.Sum(t => t.ElementCount);
@@ -68,6 +76,7 @@ for (var i = 0; i < prompt.Length; i++)
 }
 
 Console.WriteLine($"model: {path} ({config.ArchitectureName}, {parameters / 1e6:F0} M parameters, {weightBytes / 1e6:F0} MB of weights, types {string.Join("/", model.File.Tensors.Select(t => t.Type).Distinct())})");
+Console.WriteLine($"Kvasir's weights: {(model.File.Memory == WeightMemory.Resident ? "read into huge-page memory" : "mapped in place")}");
 Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps; {batch} sequences together");
 var bandwidth = PhysicalLimits.ReadBandwidth(threads);
 var fma = PhysicalLimits.FmaPeak(threads);

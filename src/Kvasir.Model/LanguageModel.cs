@@ -24,19 +24,25 @@ public sealed class LanguageModel : IDisposable
     /// <summary>Hyper-parameters.</summary>
     public ModelConfig Config { get; }
 
-    /// <summary>Weights (in place in the mapped file).</summary>
+    /// <summary>Weights (in place in the mapped file, or in the memory the file's data was read into).</summary>
     public ModelWeights Weights { get; }
 
     /// <summary>The tokenizer built from the file's vocabulary.</summary>
     public Tokenizer Tokenizer { get; }
 
     /// <summary>
-    /// Opens a model. A damaged or unsupported file raises <see cref="ModelFormatException"/>; a missing one
+    /// Opens a model, its weights read into huge-page memory where the OS offers it (<see cref="WeightMemory.Auto"/>).
+    /// A damaged or unsupported file raises <see cref="ModelFormatException"/>; a missing one
     /// <see cref="FileNotFoundException"/>.
     /// </summary>
-    public static LanguageModel Open(string path)
+    public static LanguageModel Open(string path) => Open(path, WeightMemory.Auto);
+
+    /// <summary>Opens a model with its weights where <paramref name="memory"/> says.</summary>
+    /// <param name="path">The GGUF file.</param>
+    /// <param name="memory">Mapped in place, read into huge-page memory, or Auto (huge pages where available).</param>
+    public static LanguageModel Open(string path, WeightMemory memory)
     {
-        var file = GgufFile.Open(path);
+        var file = GgufFile.Open(path, memory);
         try
         {
             var config = ModelConfig.FromGguf(file);

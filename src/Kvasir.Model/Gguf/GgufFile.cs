@@ -1,11 +1,13 @@
 using System.IO.MemoryMappedFiles;
+using Kvasir.Kernels;
 using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Model.Gguf;
 
 /// <summary>
 /// A GGUF file (version 2 or 3), memory-mapped read-only. The header (metadata and tensor infos) is parsed
-/// and validated at open; tensor data is used in place through <see cref="TensorData"/>.
+/// and validated at open; tensor data is used in place through <see cref="TensorData"/>, or read once into
+/// huge-page memory (<see cref="WeightMemory.Resident"/>).
 /// Any damaged, truncated or unsupported file raises <see cref="ModelFormatException"/>.
 /// </summary>
 /// <remarks>
@@ -31,6 +33,7 @@ public sealed unsafe partial class GgufFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
+    private byte* _resident;   // the data section read into HugePageMemory (WeightMemory.Resident), else null
     private readonly Dictionary<string, GgufValue> _metadata;
     private readonly Dictionary<string, GgufTensorInfo> _tensorsByName;
     private bool _disposed;
@@ -68,11 +71,23 @@ public sealed unsafe partial class GgufFile : IDisposable
     /// <summary>Tensor infos in file order.</summary>
     public IReadOnlyList<GgufTensorInfo> Tensors { get; private set; }
 
+    /// <summary>Where the tensor data lives: <see cref="WeightMemory.Mapped"/> or <see cref="WeightMemory.Resident"/>.</summary>
+    public WeightMemory Memory => _resident != null ? WeightMemory.Resident : WeightMemory.Mapped;
+
     /// <summary>
-    /// Opens and validates a GGUF file. Throws <see cref="ModelFormatException"/> for a damaged or
-    /// unsupported file and <see cref="FileNotFoundException"/> when there is no such file.
+    /// Opens and validates a GGUF file, its tensors used in place in the mapping. Throws
+    /// <see cref="ModelFormatException"/> for a damaged or unsupported file and <see cref="FileNotFoundException"/>
+    /// when there is no such file.
     /// </summary>
-    public static GgufFile Open(string path)
+    public static GgufFile Open(string path) => Open(path, WeightMemory.Mapped);
+
+    /// <summary>
+    /// Opens and validates a GGUF file, with its tensor data where <paramref name="memory"/> says
+    /// (<see cref="WeightMemory.Auto"/>: read into huge pages where the OS has them).
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="memory">Where the tensor data should live.</param>
+    public static GgufFile Open(string path, WeightMemory memory)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
@@ -98,6 +113,11 @@ public sealed unsafe partial class GgufFile : IDisposable
             pointer += view.PointerOffset;
             file = new GgufFile(path, map, view, pointer, length);
             file.Parse();
+            if (memory == WeightMemory.Resident || (memory == WeightMemory.Auto && HugePageMemory.IsAvailable))
+            {
+                file.ReadDataIntoMemory();
+            }
+
             return file;
         }
         catch
@@ -128,7 +148,7 @@ public sealed unsafe partial class GgufFile : IDisposable
     public byte* TensorPointer(GgufTensorInfo tensor)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _base + DataOffset + tensor.Offset;
+        return (_resident != null ? _resident : _base + DataOffset) + tensor.Offset;
     }
 
     /// <summary>A tensor's data in place. Tensors over 2 GiB must use <see cref="TensorPointer"/>.</summary>
@@ -142,7 +162,7 @@ public sealed unsafe partial class GgufFile : IDisposable
         return new ReadOnlySpan<byte>(TensorPointer(tensor), (int)tensor.ByteSize);
     }
 
-    /// <summary>Unmaps the file.</summary>
+    /// <summary>Unmaps the file (and frees the tensor data read into memory).</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -151,6 +171,8 @@ public sealed unsafe partial class GgufFile : IDisposable
         }
 
         _disposed = true;
+        HugePageMemory.Free(_resident);
+        _resident = null;
         if (_view is not null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
@@ -158,6 +180,45 @@ public sealed unsafe partial class GgufFile : IDisposable
         }
 
         _map?.Dispose();
+    }
+
+    /// <summary>
+    /// Reads the data section (every tensor, at its offset from <see cref="DataOffset"/>) into huge-page memory with
+    /// plain reads, not through the mapping, so that the file's pages are not also counted in this process.
+    /// </summary>
+    private void ReadDataIntoMemory()
+    {
+        long bytes = FileLength - DataOffset;
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        byte* data = HugePageMemory.Allocate(bytes);
+        try
+        {
+            using var handle = File.OpenHandle(FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            long done = 0;
+            while (done < bytes)
+            {
+                int chunk = (int)Math.Min(1 << 30, bytes - done);
+                int read = RandomAccess.Read(handle, new Span<byte>(data + done, chunk), DataOffset + done);
+                if (read == 0)
+                {
+                    throw Error($"the file ended after {DataOffset + done} bytes while its tensor data was read; it was {FileLength} bytes when opened.",
+                        DataOffset + done, "The file changed while it was being opened: open it again once it is complete.");
+                }
+
+                done += read;
+            }
+        }
+        catch
+        {
+            HugePageMemory.Free(data);
+            throw;
+        }
+
+        _resident = data;
     }
 
     private ModelFormatException Error(string problem, long offset, string hint)

@@ -46,6 +46,41 @@ public sealed class GgufRoundTripTests : IDisposable
         Assert.Null(f.GetStringOrNull("absent"));
     }
 
+    [Fact]
+    public unsafe void ResidentWeights_HoldTheFilesBytes_InHugePageAlignedMemory()
+    {
+        var path = Path.Combine(_dir, "resident.gguf");
+        var values = new float[256 * 5];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = MathF.Cos(i * 0.11f);
+        }
+
+        new GgufWriter().Add("general.architecture", "test")
+            .AddTensor("a", [256, 5], values, GgmlType.Q8_0)
+            .AddTensor("b", [100], values[..100], GgmlType.F32)
+            .Write(path);
+
+        using var mapped = GgufFile.Open(path, WeightMemory.Mapped);
+        using var resident = GgufFile.Open(path, WeightMemory.Resident);
+        using var auto = GgufFile.Open(path, WeightMemory.Auto);
+        using var plain = GgufFile.Open(path);
+        Assert.Equal(WeightMemory.Mapped, plain.Memory);
+        Assert.Equal(WeightMemory.Mapped, mapped.Memory);
+        Assert.Equal(WeightMemory.Resident, resident.Memory);
+        Assert.Equal(Kvasir.Kernels.HugePageMemory.IsAvailable ? WeightMemory.Resident : WeightMemory.Mapped, auto.Memory);
+        foreach (var name in new[] { "a", "b" })
+        {
+            var t = resident.GetTensor(name);
+            Assert.True(mapped.TensorData(mapped.GetTensor(name)).SequenceEqual(resident.TensorData(t)), name);
+            Assert.Equal(0, (long)resident.TensorPointer(t) % resident.Alignment);
+        }
+
+        Assert.Equal(0, (long)resident.TensorPointer(resident.Tensors[0]) % Kvasir.Kernels.HugePageMemory.PageBytes);
+        resident.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => resident.TensorData(resident.Tensors[0]).Length);
+    }
+
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
