@@ -29,7 +29,8 @@ public sealed class ServeCommandTests
         try
         {
             // Without --model, serve uses the model bundled with the program (the README's first command).
-            string[] modelArgs = bundledModel ? [] : ["--model", TestModels.Tiny];
+            // The bundled model's weights are read into huge-page memory (where Linux has them); --mmap maps the file.
+            string[] modelArgs = bundledModel ? [] : ["--model", TestModels.Tiny, "--mmap"];
             var thread = new Thread(() => exit = Program.Run(
                 ["serve", .. modelArgs, "--port", "0", "--kv-cache-memory", "4M", "--served-model-name", name, "--api-key", "secret=team", "--policy", "lpm"],
                 syncOut, TextWriter.Synchronized(error))) { IsBackground = true };
@@ -53,6 +54,8 @@ public sealed class ServeCommandTests
         Assert.True(exit == 0, error.ToString());
         var text = output.ToString();
         Assert.Contains("KV cache:", text);
+        Assert.Contains(
+            bundledModel && Kvasir.Kernels.HugePageMemory.IsAvailable ? "MB read into huge-page memory" : "MB used in place in the mapped file", text);
         Assert.Contains($"Serving '{name}' at http://127.0.0.1:", text);
         Assert.Contains("Stopped.", text);
     }

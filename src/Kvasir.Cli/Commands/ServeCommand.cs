@@ -4,6 +4,7 @@ using Kvasir.Engine;
 using Kvasir.Kernels.Attention;
 using Kvasir.Model;
 using Kvasir.Model.ChatTemplates;
+using Kvasir.Model.Gguf;
 using Kvasir.Server;
 
 namespace Kvasir.Cli.Commands;
@@ -34,10 +35,14 @@ public static class ServeCommand
         var servedName = new Option<string?>("--served-model-name") { Description = "The model name clients use (default: the file's general.name or file name)." };
         var chatTemplate = new Option<string?>("--chat-template") { Description = "A Jinja chat template file that replaces the model's own." };
         var kvType = new Option<string>("--kv-type") { Description = "KV cache element type: f16 or f32.", DefaultValueFactory = _ => "f16" };
+        var mmap = new Option<bool>("--mmap")
+        {
+            Description = "Use the model file's pages in place instead of reading the weights into huge-page memory (less memory when several processes serve one file; slower decode).",
+        };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds shutdown waits for requests in flight before aborting them.", DefaultValueFactory = _ => 30 };
         var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (chat, completions, streaming, /metrics).")
         {
-            model, host, port, apiKey, kvMemory, blockSize, maxBatched, maxSeqs, policy, noPrefix, maxWaiting, maxModelLen, servedName, chatTemplate, kvType, shutdownTimeout,
+            model, host, port, apiKey, kvMemory, blockSize, maxBatched, maxSeqs, policy, noPrefix, maxWaiting, maxModelLen, servedName, chatTemplate, kvType, mmap, shutdownTimeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,14 +72,15 @@ public static class ServeCommand
                 ChatTemplate = templatePath is null ? null : ReadTemplate(templatePath),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(shutdownTimeout))),
             };
-            return await RunAsync(parse.GetValue(model), parse.GetValue(servedName), engineOptions, serverOptions, output, error, cancellationToken).ConfigureAwait(false);
+            var weightMemory = parse.GetValue(mmap) ? WeightMemory.Mapped : WeightMemory.Auto;
+            return await RunAsync(parse.GetValue(model), parse.GetValue(servedName), engineOptions, serverOptions, output, error, cancellationToken, weightMemory).ConfigureAwait(false);
         });
         return command;
     }
 
     /// <summary>Loads the model, starts the engine and the server, serves until cancelled, then drains and stops.</summary>
     public static async Task<int> RunAsync(string? modelPath, string? servedModelName, EngineOptions engineOptions, ServerOptions serverOptions,
-        TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        TextWriter output, TextWriter error, CancellationToken cancellationToken, WeightMemory weightMemory = WeightMemory.Auto)
     {
         ArgumentNullException.ThrowIfNull(engineOptions);
         ArgumentNullException.ThrowIfNull(serverOptions);
@@ -86,7 +92,11 @@ public static class ServeCommand
         }
 
         modelPath = BundledModel.Resolve(modelPath);
-        using var model = CliModel.Guard(() => LanguageModel.Open(modelPath));
+        using var model = CliModel.Guard(() => LanguageModel.Open(modelPath, weightMemory));
+        long weightBytes = model.File.Tensors.Sum(t => t.ByteSize);
+        output.WriteLine(model.File.Memory == WeightMemory.Resident
+            ? $"Weights: {weightBytes / 1e6:F1} MB read into huge-page memory (--mmap uses the file's pages in place)."
+            : $"Weights: {weightBytes / 1e6:F1} MB used in place in the mapped file.");
         LlmEngine engine;
         try
         {
