@@ -91,20 +91,32 @@ if (prefixCache > 0)
 
 if (concurrencies.Length > 0)
 {
-    // Total decode throughput through the whole engine versus llama.cpp's batched decode at the same counts.
-    Console.WriteLine("| concurrent sequences | Kvasir engine tokens/s | llama.cpp tokens/s | ratio |");
-    Console.WriteLine("|---|---|---|---|");
+    // Total decode throughput through the whole engine versus llama.cpp's batched decode at the same counts, the two
+    // in turns for --rounds rounds per count (order flipped each round), as in the main table below.
+    Console.WriteLine("| concurrent sequences | Kvasir engine tokens/s | llama.cpp tokens/s | ratio | ratios by round |");
+    Console.WriteLine("|---|---|---|---|---|");
     foreach (var n in concurrencies)
     {
-        var k = EngineBenchmarks.DecodeThroughput(model, n, decodeContext, decodeSteps);
-        double? l = null;
-        if (!skipLlama)
+        using var measures = skipLlama ? null : new LlamaMeasures(path, prompt, decodeContext, decodeSteps, n, threads);
+        var ks = new List<double>();
+        var ls = new List<double>();
+        for (var round = 0; round < rounds; round++)
         {
-            using var measures = new LlamaMeasures(path, prompt, decodeContext, decodeSteps, n, threads);
-            l = measures.Measure(2);
+            if (round % 2 == 1 && measures is not null)
+            {
+                ls.Add(measures.Measure(2));
+            }
+
+            ks.Add(EngineBenchmarks.DecodeThroughput(model, n, decodeContext, decodeSteps));
+            if (round % 2 == 0 && measures is not null)
+            {
+                ls.Add(measures.Measure(2));
+            }
         }
 
-        Console.WriteLine(string.Create(inv, $"| {n} | {k:F1} | {(l is null ? "-" : l.Value.ToString("F1", inv))} | {(l is null ? "-" : (k / l.Value).ToString("F2", inv) + "×")} |"));
+        var ratios = ks.Zip(ls, (a, b) => a / b).ToArray();
+        Console.WriteLine(string.Create(inv,
+            $"| {n} | {Median(ks):F1} | {(measures is null ? "-" : Median(ls).ToString("F1", inv))} | {(measures is null ? "-" : Median(ratios).ToString("F2", inv) + "×")} | {string.Join(", ", ratios.Select(r => r.ToString("F2", inv)))} |"));
     }
 
     return 0;
