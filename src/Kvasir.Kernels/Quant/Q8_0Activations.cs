@@ -217,7 +217,7 @@ internal static class Q8_0Activations
         where TWeights : struct, IQ8_0Weights
     {
         return TWeights.OffsetShift >= 0
-            ? Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, qa), Vector256<short>.One)
+            ? Int8Simd.DotSum(q, qa)
             : QuantSimd.DotInt8(q.AsSByte(), qa);
     }
 
