@@ -108,7 +108,7 @@ internal static partial class BlockQ4_K
 
     /// <summary>Scale 2c in all int16 lanes of the lower 256 bits, scale 2c + 1 in the upper (<paramref name="scales"/>: <see cref="Int8Simd.InAllLanes"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> ChunkScales(Vector512<byte> scales, int c)
+    internal static Vector512<short> ChunkScales(Vector512<byte> scales, int c)
     {
         int s = 2 * c;
         var indices = Vector512.Create(
