@@ -21,7 +21,7 @@ namespace Kvasir.Kernels.Quant;
 /// </code>
 /// Only dequantize and dot are provided: K-quant weights come from llama.cpp's quantizer.
 /// </summary>
-internal static class BlockQ4_K
+internal static partial class BlockQ4_K
 {
     /// <summary>Elements per super-block.</summary>
     public const int BlockSize = 256;
@@ -199,7 +199,8 @@ internal static class BlockQ4_K
     }
 
     /// <summary>
-    /// The integer dot product with Q8_K activations on AVX2, else the reference. The 12 packed bytes of scales and
+    /// The integer dot product with Q8_K activations on AVX2 (512-bit where <paramref name="width"/> allows:
+    /// <see cref="DotQ8_K512"/>, bit-identical), else the reference. The 12 packed bytes of scales and
     /// mins are unpacked once per super-block with 32-bit masks (8 scales, 8 mins, widened to int16 together); the
     /// mins meet the activations' block sums in one vpmaddwd; each sub-block's scale is broadcast by a byte shuffle.
     /// </summary>
@@ -208,6 +209,11 @@ internal static class BlockQ4_K
         if (width < SimdWidth.V256 || !Avx2.IsSupported)
         {
             return DotQ8_KReference(row, activations, blocks);
+        }
+
+        if (width >= SimdWidth.V512)
+        {
+            return DotQ8_K512(row, activations, blocks);
         }
 
         ref byte r = ref MemoryMarshal.GetReference(row);
@@ -238,17 +244,25 @@ internal static class BlockQ4_K
     }
 
     /// <summary>
-    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only): the row's nibbles, scales and mins are
-    /// unpacked once for all four, and each token's arithmetic is the one it gets alone, so <c>results[t]</c> is
-    /// bit-identical to <see cref="DotQ8_K"/> of token t (batched decode does not change a sequence's logits).
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only; 512-bit where <paramref name="width"/>
+    /// allows): the row's nibbles, scales and mins are unpacked once for all four, and each token's arithmetic is the
+    /// one it gets alone, so <c>results[t]</c> is bit-identical to <see cref="DotQ8_K"/> of token t (batched decode
+    /// does not change a sequence's logits).
     /// </summary>
     /// <param name="row">The weight row's super-blocks.</param>
     /// <param name="activations">Token 0's <see cref="BlockQ8_K"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="blocks">Super-blocks in the row.</param>
     /// <param name="results">Four floats: the dot with each token.</param>
-    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    /// <param name="width">The widest vectors to use (<see cref="SimdWidth.V512"/>: <see cref="DotQ8_K4x512"/>).</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results, SimdWidth width)
     {
+        if (width >= SimdWidth.V512)
+        {
+            DotQ8_K4x512(row, activations, stride, blocks, results);
+            return;
+        }
+
         byte* x0 = activations;
         byte* x1 = x0 + stride;
         byte* x2 = x1 + stride;

@@ -180,12 +180,13 @@ internal static class BlockQ5_0
 
     /// <summary>
     /// The integer dot product with <see cref="Q8_0Activations"/> (Q8_0 blocks, then their scales as floats) on AVX2
-    /// (vpmaddubsw), else the reference (which reads the blocks only).
+    /// (vpmaddubsw; 512-bit where <paramref name="width"/> allows, bit-identical), else the reference (which reads the
+    /// blocks only).
     /// </summary>
     public static float DotQ8_0(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width) =>
         width < SimdWidth.V256 || !Avx2.IsSupported
             ? DotQ8_0Reference(row, activations, blocks)
-            : Q8_0Activations.Dot<Weights>(row, activations, blocks);
+            : Q8_0Activations.Dot<Weights>(row, activations, blocks, width);
 
     /// <summary>This type's blocks for <see cref="Q8_0Activations.Dot{TWeights}"/>.</summary>
     internal readonly struct Weights : IQ8_0Weights

@@ -18,7 +18,7 @@ namespace Kvasir.Kernels.Quant;
 ///            element 64c + 32 + l = (qs[32c + l] >> 4)   | ((qh[l] >> 2c + 1) &amp; 1) &lt;&lt; 4
 /// </code>
 /// </summary>
-internal static class BlockQ5_K
+internal static partial class BlockQ5_K
 {
     /// <summary>Elements per super-block.</summary>
     public const int BlockSize = 256;
@@ -201,12 +201,20 @@ internal static class BlockQ5_K
         return sum;
     }
 
-    /// <summary>The integer dot product with Q8_K activations on AVX2, else the reference.</summary>
+    /// <summary>
+    /// The integer dot product with Q8_K activations on AVX2 (512-bit where <paramref name="width"/> allows:
+    /// <see cref="DotQ8_K512"/>, bit-identical), else the reference.
+    /// </summary>
     public static float DotQ8_K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
     {
         if (width < SimdWidth.V256 || !Avx2.IsSupported)
         {
             return DotQ8_KReference(row, activations, blocks);
+        }
+
+        if (width >= SimdWidth.V512)
+        {
+            return DotQ8_K512(row, activations, blocks);
         }
 
         ref byte r = ref MemoryMarshal.GetReference(row);

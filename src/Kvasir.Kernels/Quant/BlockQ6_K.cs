@@ -20,7 +20,7 @@ namespace Kvasir.Kernels.Quant;
 ///   element 128h + l + 96 = (L[l + 32] >> 4)   | ((H[l] >> 6) &amp; 3) &lt;&lt; 4
 /// </code>
 /// </summary>
-internal static class BlockQ6_K
+internal static partial class BlockQ6_K
 {
     /// <summary>Elements per super-block.</summary>
     public const int BlockSize = 256;
@@ -201,7 +201,8 @@ internal static class BlockQ6_K
     }
 
     /// <summary>
-    /// The integer dot product with Q8_K activations on AVX2, else the reference. The 6-bit values are
+    /// The integer dot product with Q8_K activations on AVX2 (512-bit where <paramref name="width"/> allows:
+    /// <see cref="DotQ8_K512"/>, bit-identical), else the reference. The 6-bit values are
     /// multiplied unsigned (0..63) and the offset of 32 is taken back through the activations' block
     /// sums: Σ sc·(q − 32)·a = Σ sc·q·a − 32·Σ_s sc_s·bsum_s.
     /// </summary>
@@ -210,6 +211,11 @@ internal static class BlockQ6_K
         if (width < SimdWidth.V256 || !Avx2.IsSupported)
         {
             return DotQ8_KReference(row, activations, blocks);
+        }
+
+        if (width >= SimdWidth.V512)
+        {
+            return DotQ8_K512(row, activations, blocks);
         }
 
         ref byte r = ref MemoryMarshal.GetReference(row);
@@ -237,17 +243,24 @@ internal static class BlockQ6_K
     }
 
     /// <summary>
-    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only): the row's 6-bit values and scales are
-    /// unpacked once for all four, and each token's arithmetic is the one it gets alone, so <c>results[t]</c> is
-    /// bit-identical to <see cref="DotQ8_K"/> of token t.
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only; 512-bit where <paramref name="width"/>
+    /// allows): the row's 6-bit values and scales are unpacked once for all four, and each token's arithmetic is the one
+    /// it gets alone, so <c>results[t]</c> is bit-identical to <see cref="DotQ8_K"/> of token t.
     /// </summary>
     /// <param name="row">The weight row's super-blocks.</param>
     /// <param name="activations">Token 0's <see cref="BlockQ8_K"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="blocks">Super-blocks in the row.</param>
     /// <param name="results">Four floats: the dot with each token.</param>
-    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    /// <param name="width">The widest vectors to use (<see cref="SimdWidth.V512"/>: <see cref="DotQ8_K4x512"/>).</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results, SimdWidth width)
     {
+        if (width >= SimdWidth.V512)
+        {
+            DotQ8_K4x512(row, activations, stride, blocks, results);
+            return;
+        }
+
         var acc = stackalloc Vector256<float>[4];
         var offsets = stackalloc Vector256<float>[4];
         for (int t = 0; t < 4; t++)

@@ -39,7 +39,7 @@ internal interface IQ8_0Weights
 /// float scales and the four-block sum below. With the block sums, Q4_0 and Q5_0 weights enter vpmaddubsw as
 /// the unsigned values they are stored as (Σ (q − 8)·a = Σ q·a − 8·Σ a), which saves the sign moves.
 /// </remarks>
-internal static class Q8_0Activations
+internal static partial class Q8_0Activations
 {
     /// <summary>Bytes of one token's activations for <paramref name="blocks"/> blocks of 32.</summary>
     public static long RowBytes(int blocks) => (long)blocks * (BlockQ8_0.BlockBytes + sizeof(float) + sizeof(int));
@@ -66,11 +66,17 @@ internal static class Q8_0Activations
     }
 
     /// <summary>
-    /// Σ_b d_w[b] · d_a[b] · Σ_j q_w[b, j] · q_a[b, j] on AVX2 (callers check <see cref="Avx2.IsSupported"/>):
+    /// Σ_b d_w[b] · d_a[b] · Σ_j q_w[b, j] · q_a[b, j] on AVX2 (callers check <see cref="Avx2.IsSupported"/>), with
+    /// 512-bit integer products where <paramref name="width"/> allows (<see cref="Dot512{TWeights}"/>, bit-identical):
     /// four blocks' integer sums are folded into one vector by horizontal adds, converted once and multiplied by
     /// the four scale products at once.
     /// </summary>
-    public static float Dot<TWeights>(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    public static float Dot<TWeights>(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
+        where TWeights : struct, IQ8_0Weights =>
+        width >= SimdWidth.V512 ? Dot512<TWeights>(row, activations, blocks) : Dot256<TWeights>(row, activations, blocks);
+
+    /// <summary>The AVX2 body of <see cref="Dot{TWeights}"/>.</summary>
+    private static float Dot256<TWeights>(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
         where TWeights : struct, IQ8_0Weights
     {
         ref byte r = ref MemoryMarshal.GetReference(row);
@@ -105,18 +111,26 @@ internal static class Q8_0Activations
     }
 
     /// <summary>
-    /// <see cref="Dot{TWeights}"/> of one row with four tokens at once (AVX2 only): each group of four weight blocks
-    /// is unpacked (and its scales widened) once for the four tokens, and each token's arithmetic is the one it gets
-    /// alone, so <c>results[t]</c> is bit-identical to <see cref="Dot{TWeights}"/> of token t.
+    /// <see cref="Dot{TWeights}"/> of one row with four tokens at once (AVX2 only; 512-bit integer products where
+    /// <paramref name="width"/> allows): each group of four weight blocks is unpacked (and its scales widened) once for
+    /// the four tokens, and each token's arithmetic is the one it gets alone, so <c>results[t]</c> is bit-identical to
+    /// <see cref="Dot{TWeights}"/> of token t (at either width).
     /// </summary>
     /// <param name="row">The weight row.</param>
     /// <param name="activations">Token 0's activations (<see cref="RowBytes"/>); token t's start t · <paramref name="stride"/> bytes later.</param>
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="blocks">Blocks of 32 in the row.</param>
     /// <param name="results">Four floats: the dot with each token.</param>
-    public static unsafe void Dot4<TWeights>(byte* row, byte* activations, long stride, int blocks, float* results)
+    /// <param name="width">The widest vectors to use (<see cref="SimdWidth.V512"/>: <see cref="Dot4x512{TWeights}"/>).</param>
+    public static unsafe void Dot4<TWeights>(byte* row, byte* activations, long stride, int blocks, float* results, SimdWidth width)
         where TWeights : struct, IQ8_0Weights
     {
+        if (width >= SimdWidth.V512)
+        {
+            Dot4x512<TWeights>(row, activations, stride, blocks, results);
+            return;
+        }
+
         int wb = TWeights.BlockBytes;
         const int ab = BlockQ8_0.BlockBytes;
         long scalesAt = (long)blocks * ab;
@@ -182,7 +196,17 @@ internal static class Q8_0Activations
         Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, ref int sums, Vector128<float> d, Vector256<float> acc)
         where TWeights : struct, IQ8_0Weights
     {
-        var folded = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+        return AccumulateFolded<TWeights>(Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3)), ref sums, d, acc);
+    }
+
+    /// <summary>
+    /// The float step of <see cref="AccumulateFour{TWeights}"/> (and of its 512-bit twin) from the folded sums
+    /// <c>[s0 s1 s2 s3 | s0 s1 s2 s3]</c> (low halves of the blocks, then high halves).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AccumulateFolded<TWeights>(Vector256<int> folded, ref int sums, Vector128<float> d, Vector256<float> acc)
+        where TWeights : struct, IQ8_0Weights
+    {
         if (TWeights.OffsetShift >= 0)
         {
             var offset = Vector128.LoadUnsafe(ref sums) << TWeights.OffsetShift;
@@ -217,7 +241,7 @@ internal static class Q8_0Activations
         where TWeights : struct, IQ8_0Weights
     {
         return TWeights.OffsetShift >= 0
-            ? Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, qa), Vector256<short>.One)
+            ? Int8Simd.DotSum(q, qa)
             : QuantSimd.DotInt8(q.AsSByte(), qa);
     }
 

@@ -162,15 +162,13 @@ internal static class QuantSimd
 
     /// <summary>
     /// Σ w[i]·a[i] of 32 signed bytes as 8 int32 partial sums (AVX2; callers check <see cref="Avx2.IsSupported"/>).
-    /// vpmaddubsw multiplies unsigned by signed bytes, so the signs move onto the activations first
-    /// (|w| · sign(w)·a); with |a| ≤ 127 no int16 pair sum saturates, even for w = -128.
+    /// vpmaddubsw (or VNNI's vpdpbusd, <see cref="Int8Simd.DotSum(Vector256{byte}, Vector256{sbyte})"/>) multiplies
+    /// unsigned by signed bytes, so the signs move onto the activations first (|w| · sign(w)·a); with |a| ≤ 127 no
+    /// int16 pair sum saturates, even for w = -128.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotInt8(Vector256<sbyte> w, Vector256<sbyte> a)
-    {
-        var pairs = Avx2.MultiplyAddAdjacent(Avx2.Sign(w, w).AsByte(), Avx2.Sign(a, w));
-        return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
-    }
+    public static Vector256<int> DotInt8(Vector256<sbyte> w, Vector256<sbyte> a) =>
+        Int8Simd.DotSum(Avx2.Sign(w, w).AsByte(), Avx2.Sign(a, w));
 
     /// <summary>
     /// Σ u[i]·a[i]·scale per 16-bit pair: vpmaddubsw of 32 unsigned weights (≤ 63) with 32 signed

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// The 512-bit integer dot products of <see cref="BlockQ4_K"/> with Q8_K activations: a whole chunk (64 elements, both
+/// sub-blocks) per zmm, the rest as on AVX2, so that each result is bit-identical to the 256-bit kernel's.
+/// </summary>
+/// <remarks>
+/// <code>
+/// chunk c:  w = [low nibbles | high nibbles]     a = activations 64c .. 64c+63 (one load)
+///           scale = [sc[2c] in lanes 0-1 | sc[2c+1] in lanes 2-3]   (int16, by an in-lane byte shuffle)
+///           vpmaddwd(vpmaddubsw(w, a), scale) = [AVX2's low-nibble sum | AVX2's high-nibble sum]
+/// super-block:  Σ_c over 16 int32 lanes, then lower + upper = AVX2's 8 int32 lanes (exact integers)
+/// </code>
+/// The float steps (conversion, the FMA per super-block, the mins) are AVX2's, in the same order.
+/// </remarks>
+internal static partial class BlockQ4_K
+{
+    /// <summary>The 512-bit body of <see cref="DotQ8_K"/> (AVX-512, or emulated on AVX2 halves).</summary>
+    private static float DotQ8_K512(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref byte x = ref MemoryMarshal.GetReference(activations);
+        var acc = Vector256<float>.Zero;
+        var mins = Vector128<float>.Zero;
+        for (int b = 0; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
+            float da = Unsafe.ReadUnaligned<float>(ref a);
+            var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
+
+            var d = ScalesTimes(ref block, da);
+            mins = AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
+
+            var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
+            ref byte q = ref Unsafe.Add(ref block, 16);
+            ref byte qa = ref Unsafe.Add(ref a, 4);
+            var sumi = ChunkSum512(SplitChunk512(ref q), ref qa, ChunkScales(scales, 0));
+            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 32)), ref Unsafe.Add(ref qa, 64), ChunkScales(scales, 1));
+            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 64)), ref Unsafe.Add(ref qa, 128), ChunkScales(scales, 2));
+            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 96)), ref Unsafe.Add(ref qa, 192), ChunkScales(scales, 3));
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d.GetElement(0)), acc);
+        }
+
+        return Vector256.Sum(acc) - Vector128.Sum(mins);
+    }
+
+    /// <summary>The 512-bit body of <see cref="DotQ8_K4"/>: each token's arithmetic is <see cref="DotQ8_K512"/>'s.</summary>
+    private static unsafe void DotQ8_K4x512(byte* row, byte* activations, long stride, int blocks, float* results)
+    {
+        byte* x0 = activations;
+        byte* x1 = x0 + stride;
+        byte* x2 = x1 + stride;
+        byte* x3 = x2 + stride;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector128<float> mins0 = default, mins1 = default, mins2 = default, mins3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            long offset = (long)b * BlockQ8_K.BlockBytes;
+            byte* a0 = x0 + offset, a1 = x1 + offset, a2 = x2 + offset, a3 = x3 + offset;
+            var scalesAndMins = UnpackScalesAndMins(ref *(block + 4));
+            var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
+            Vector512<int> sumi0 = default, sumi1 = default, sumi2 = default, sumi3 = default;
+            for (int c = 0; c < 4; c++)
+            {
+                var w = SplitChunk512(ref *(block + 16 + (32 * c)));
+                var scale = ChunkScales(scales, c);
+                int at = 4 + (64 * c);
+                sumi0 += ChunkSum512(w, ref *(a0 + at), scale);
+                sumi1 += ChunkSum512(w, ref *(a1 + at), scale);
+                sumi2 += ChunkSum512(w, ref *(a2 + at), scale);
+                sumi3 += ChunkSum512(w, ref *(a3 + at), scale);
+            }
+
+            var dd = HalvesPair(block); // [d, dmin, 0, 0]
+            var d0 = dd * Vector128.Create(*(float*)a0);
+            var d1 = dd * Vector128.Create(*(float*)a1);
+            var d2 = dd * Vector128.Create(*(float*)a2);
+            var d3 = dd * Vector128.Create(*(float*)a3);
+            mins0 = AccumulateMins(scalesAndMins, ref *a0, d0.GetElement(1), mins0);
+            mins1 = AccumulateMins(scalesAndMins, ref *a1, d1.GetElement(1), mins1);
+            mins2 = AccumulateMins(scalesAndMins, ref *a2, d2.GetElement(1), mins2);
+            mins3 = AccumulateMins(scalesAndMins, ref *a3, d3.GetElement(1), mins3);
+            acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0.GetLower() + sumi0.GetUpper()), Vector256.Create(d0.GetElement(0)), acc0);
+            acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1.GetLower() + sumi1.GetUpper()), Vector256.Create(d1.GetElement(0)), acc1);
+            acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2.GetLower() + sumi2.GetUpper()), Vector256.Create(d2.GetElement(0)), acc2);
+            acc3 = Simd.MulAdd(Vector256.ConvertToSingle(sumi3.GetLower() + sumi3.GetUpper()), Vector256.Create(d3.GetElement(0)), acc3);
+        }
+
+        results[0] = Vector256.Sum(acc0) - Vector128.Sum(mins0);
+        results[1] = Vector256.Sum(acc1) - Vector128.Sum(mins1);
+        results[2] = Vector256.Sum(acc2) - Vector128.Sum(mins2);
+        results[3] = Vector256.Sum(acc3) - Vector128.Sum(mins3);
+    }
+
+    /// <summary>A chunk's 32 packed bytes as <c>[low nibbles | high nibbles]</c> (sub-blocks 2c, 2c + 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> SplitChunk512(ref byte q)
+    {
+        SplitChunk(ref q, out var low, out var high);
+        return Vector512.Create(low, high);
+    }
+
+    /// <summary>Scale 2c in all int16 lanes of the lower 256 bits, scale 2c + 1 in the upper (<paramref name="scales"/>: <see cref="Int8Simd.InAllLanes"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<short> ChunkScales(Vector512<byte> scales, int c)
+    {
+        int s = 2 * c;
+        var indices = Vector512.Create(
+            Vector256.Create((short)((2 * s) | (((2 * s) + 1) << 8))),
+            Vector256.Create((short)((2 * (s + 1)) | (((2 * (s + 1)) + 1) << 8)))).AsByte();
+        return Int8Simd.ShuffleInLanes(scales, indices).AsInt16();
+    }
+
+    /// <summary>Σ sc·q·a of a chunk (<see cref="SplitChunk512"/>) with one token's 64 activations: 16 int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> ChunkSum512(Vector512<byte> w, ref byte a, Vector512<short> scale) =>
+        Int8Simd.MultiplyAddAdjacent(Int8Simd.MultiplyAddAdjacent(w, Vector512.LoadUnsafe(ref a).AsSByte()), scale);
+}
