@@ -227,11 +227,11 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     {
         switch (_type)
         {
-            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, Simd.Best); break;
-            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, Simd.Best); break;
-            case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, Simd.Best); break;
-            case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, Simd.Best); break;
-            default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, Simd.Best); break;
+            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
+            default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
         }
     }
 

@@ -85,6 +85,31 @@ public sealed class MatMulTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void Compute_Int8Path_Vector512_IsBitIdenticalToVector256(GgmlType type)
+    {
+        // The integer decode path with the 512-bit dot kernels (in software here), one token at a time and four at a
+        // time (Q4_0/Q5_0/Q8_0/Q6_K up to 7 tokens, Q4_K up to 63), through MatMul: the same bits as Vector256.
+        var rng = new Random(90 + (int)type);
+        const int rows = 22, cols = 768;
+        var weights = TestData.RandomRow(type, rows * cols, rng);
+        foreach (int n in new[] { 1, 3, 4, 6, 17 })
+        {
+            var x = TestData.Floats(rng, n * cols, 2);
+            var narrow = new float[n * rows];
+            var wide = new float[n * rows];
+            MatMul.Compute(type, weights, rows, cols, x, narrow, n, _three, MatMulActivations.Int8, SimdWidth.V256);
+            MatMul.Compute(type, weights, rows, cols, x, wide, n, _three, MatMulActivations.Int8, SimdWidth.V512);
+            Assert.True(narrow.AsSpan().SequenceEqual(wide), $"{type} n={n}: the 512-bit integer path differs from the 256-bit one");
+        }
+    }
+
     [Fact]
     public void PackTokens_WideTiles_LayOutFortyEightTokenTilesPaddedToSixteen()
     {
