@@ -71,8 +71,8 @@ public static unsafe partial class MatMul
         Compute(weightType, weights, rows, cols, x, y, n, pool, activations, Simd.Best);
 
     /// <summary>
-    /// As the public overload, with the widest vectors the GEMM kernels may use: tests pass
-    /// <see cref="SimdWidth.V512"/> to run the Vector512 kernels in software where AVX-512 is missing.
+    /// As the public overload, with the widest vectors the kernels may use (GEMM, F16 decode, integer dots): tests
+    /// pass <see cref="SimdWidth.V512"/> to run the Vector512 kernels in software where AVX-512 is missing.
     /// </summary>
     internal static void Compute(
         GgmlType weightType, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, Span<float> y, int n,
