@@ -115,7 +115,14 @@ public sealed unsafe partial class GgufFile : IDisposable
             file.Parse();
             if (memory == WeightMemory.Resident || (memory == WeightMemory.Auto && HugePageMemory.IsAvailable))
             {
-                file.ReadDataIntoMemory();
+                try
+                {
+                    file.ReadDataIntoMemory();
+                }
+                catch (OutOfMemoryException) when (memory == WeightMemory.Auto)
+                {
+                    // Not enough memory for a private copy: the tensors stay in the mapped file (slower decode, same results).
+                }
             }
 
             return file;
