@@ -35,9 +35,15 @@ internal static class BlockQ8_0
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -71,9 +77,14 @@ internal static class BlockQ8_0
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);
@@ -91,6 +102,64 @@ internal static class BlockQ8_0
         }
 
         return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>: each block's
+    /// 32 quants widened to floats four at a time and multiplied by the block scale, as the reference does.
+    /// </summary>
+    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            var scale = Vector128.Create(QuantSimd.ReadHalf(ref block));
+            ref float out0 = ref Unsafe.Add(ref d, b * BlockSize);
+            for (int h = 0; h < 2; h++)
+            {
+                var q = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2 + (16 * h))).AsSByte();
+                var lo = Vector128.WidenLower(q);
+                var hi = Vector128.WidenUpper(q);
+                (Vector128.ConvertToSingle(Vector128.WidenLower(lo)) * scale).StoreUnsafe(ref out0, (nuint)(16 * h));
+                (Vector128.ConvertToSingle(Vector128.WidenUpper(lo)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 4));
+                (Vector128.ConvertToSingle(Vector128.WidenLower(hi)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 8));
+                (Vector128.ConvertToSingle(Vector128.WidenUpper(hi)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 12));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block,
+    /// Σ q·x in two four-lane accumulators, then one fused multiply-add by the block scale.
+    /// </summary>
+    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
+            var p0 = Vector128<float>.Zero;
+            var p1 = Vector128<float>.Zero;
+            for (int h = 0; h < 2; h++)
+            {
+                var q = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2 + (16 * h))).AsSByte();
+                var lo = Vector128.WidenLower(q);
+                var hi = Vector128.WidenUpper(q);
+                p0 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.LoadUnsafe(ref xb, (nuint)(16 * h)), p0);
+                p1 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 4)), p1);
+                p0 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenLower(hi)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 8)), p0);
+                p1 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(hi)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 12)), p1);
+            }
+
+            acc = Simd.MulAdd(p0 + p1, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
+        }
+
+        return Vector128.Sum(acc);
     }
 
     /// <summary>
