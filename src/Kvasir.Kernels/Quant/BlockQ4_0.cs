@@ -39,9 +39,25 @@ internal static class BlockQ4_0
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            ref byte s128 = ref MemoryMarshal.GetReference(src);
+            ref float d128 = ref MemoryMarshal.GetReference(dst);
+            for (int b = 0; b < dst.Length / BlockSize; b++)
+            {
+                ref byte block = ref Unsafe.Add(ref s128, b * BlockBytes);
+                float scale = QuantSimd.ReadHalf(ref block);
+                Unpack128(ref block, out var low, out var high);
+                QuantSimd.Store16(low, scale, ref Unsafe.Add(ref d128, b * BlockSize));
+                QuantSimd.Store16(high, scale, ref Unsafe.Add(ref d128, (b * BlockSize) + 16));
+            }
+
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -74,9 +90,14 @@ internal static class BlockQ4_0
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);
@@ -93,6 +114,37 @@ internal static class BlockQ4_0
         }
 
         return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
+    /// Σ (q − 8)·x as four partial sums, then one fused multiply-add by the block scale.
+    /// </summary>
+    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
+            Unpack128(ref block, out var low, out var high);
+            var partial = QuantSimd.Dot16(low, ref xb) + QuantSimd.Dot16(high, ref Unsafe.Add(ref xb, 16));
+            acc = Simd.MulAdd(partial, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
+        }
+
+        return Vector128.Sum(acc);
+    }
+
+    /// <summary>A block's 32 values q − 8 as two Vector128s: elements 0–15 (low nibbles) and 16–31 (high nibbles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high)
+    {
+        var bytes = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2));
+        var eight = Vector128.Create((byte)8);
+        low = ((bytes & Vector128.Create((byte)0x0F)) - eight).AsSByte();
+        high = (Vector128.ShiftRightLogical(bytes, 4) - eight).AsSByte();
     }
 
     /// <summary>ggml's reference quantizer (<c>quantize_row_q4_0_ref</c>).</summary>

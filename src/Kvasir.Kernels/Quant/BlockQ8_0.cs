@@ -38,7 +38,7 @@ internal static class BlockQ8_0
     /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
-        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated))
+        if (QuantSimd.Use128(width))
         {
             Dequantize128(src, dst);
             return;
@@ -80,7 +80,7 @@ internal static class BlockQ8_0
     /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
-        if (width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated))
+        if (QuantSimd.Use128(width))
         {
             return Dot128(row, x);
         }
@@ -104,10 +104,7 @@ internal static class BlockQ8_0
         return Vector256.Sum(acc);
     }
 
-    /// <summary>
-    /// The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>: each block's
-    /// 32 quants widened to floats four at a time and multiplied by the block scale, as the reference does.
-    /// </summary>
+    /// <summary>The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>.</summary>
     private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
     {
         ref byte s = ref MemoryMarshal.GetReference(src);
@@ -115,24 +112,16 @@ internal static class BlockQ8_0
         for (int b = 0; b < dst.Length / BlockSize; b++)
         {
             ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            var scale = Vector128.Create(QuantSimd.ReadHalf(ref block));
-            ref float out0 = ref Unsafe.Add(ref d, b * BlockSize);
-            for (int h = 0; h < 2; h++)
-            {
-                var q = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2 + (16 * h))).AsSByte();
-                var lo = Vector128.WidenLower(q);
-                var hi = Vector128.WidenUpper(q);
-                (Vector128.ConvertToSingle(Vector128.WidenLower(lo)) * scale).StoreUnsafe(ref out0, (nuint)(16 * h));
-                (Vector128.ConvertToSingle(Vector128.WidenUpper(lo)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 4));
-                (Vector128.ConvertToSingle(Vector128.WidenLower(hi)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 8));
-                (Vector128.ConvertToSingle(Vector128.WidenUpper(hi)) * scale).StoreUnsafe(ref out0, (nuint)((16 * h) + 12));
-            }
+            float scale = QuantSimd.ReadHalf(ref block);
+            ref float y = ref Unsafe.Add(ref d, b * BlockSize);
+            QuantSimd.Store16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), scale, ref y);
+            QuantSimd.Store16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 18)).AsSByte(), scale, ref Unsafe.Add(ref y, 16));
         }
     }
 
     /// <summary>
-    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block,
-    /// Σ q·x in two four-lane accumulators, then one fused multiply-add by the block scale.
+    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
+    /// Σ q·x as four partial sums, then one fused multiply-add by the block scale.
     /// </summary>
     private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
     {
@@ -143,20 +132,9 @@ internal static class BlockQ8_0
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
-            var p0 = Vector128<float>.Zero;
-            var p1 = Vector128<float>.Zero;
-            for (int h = 0; h < 2; h++)
-            {
-                var q = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2 + (16 * h))).AsSByte();
-                var lo = Vector128.WidenLower(q);
-                var hi = Vector128.WidenUpper(q);
-                p0 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenLower(lo)), Vector128.LoadUnsafe(ref xb, (nuint)(16 * h)), p0);
-                p1 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(lo)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 4)), p1);
-                p0 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenLower(hi)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 8)), p0);
-                p1 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(hi)), Vector128.LoadUnsafe(ref xb, (nuint)((16 * h) + 12)), p1);
-            }
-
-            acc = Simd.MulAdd(p0 + p1, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
+            var partial = QuantSimd.Dot16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), ref xb)
+                + QuantSimd.Dot16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 18)).AsSByte(), ref Unsafe.Add(ref xb, 16));
+            acc = Simd.MulAdd(partial, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
         }
 
         return Vector128.Sum(acc);

@@ -118,6 +118,38 @@ internal static class QuantSimd
         return low + high;
     }
 
+    /// <summary>
+    /// Σ q[i]·x[i] over 16 int8 values on Vector128 (SSE, NEON), as 4 partial sums: the 128-bit block dots of Q8_0
+    /// and Q4_0 add two of these per block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Dot16(Vector128<sbyte> q, ref float x)
+    {
+        Vector128<short> q0 = Vector128.WidenLower(q);
+        Vector128<short> q1 = Vector128.WidenUpper(q);
+        var p0 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(q0)), Vector128.LoadUnsafe(ref x, 4),
+            Vector128.ConvertToSingle(Vector128.WidenLower(q0)) * Vector128.LoadUnsafe(ref x));
+        var p1 = Simd.MulAdd(Vector128.ConvertToSingle(Vector128.WidenUpper(q1)), Vector128.LoadUnsafe(ref x, 12),
+            Vector128.ConvertToSingle(Vector128.WidenLower(q1)) * Vector128.LoadUnsafe(ref x, 8));
+        return p0 + p1;
+    }
+
+    /// <summary>Stores <c>q[i] * scale</c> for 16 int8 values on Vector128 (same rounding as the scalar reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store16(Vector128<sbyte> q, float scale, ref float dst)
+    {
+        Vector128<short> q0 = Vector128.WidenLower(q);
+        Vector128<short> q1 = Vector128.WidenUpper(q);
+        (Vector128.ConvertToSingle(Vector128.WidenLower(q0)) * scale).StoreUnsafe(ref dst);
+        (Vector128.ConvertToSingle(Vector128.WidenUpper(q0)) * scale).StoreUnsafe(ref dst, 4);
+        (Vector128.ConvertToSingle(Vector128.WidenLower(q1)) * scale).StoreUnsafe(ref dst, 8);
+        (Vector128.ConvertToSingle(Vector128.WidenUpper(q1)) * scale).StoreUnsafe(ref dst, 12);
+    }
+
+    /// <summary>Whether the Vector128 path of a quant row applies: asked for V128, or wider but Vector256 is not accelerated.</summary>
+    public static bool Use128(SimdWidth width) =>
+        width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated);
+
     /// <summary>Σ x[i] over 32 floats, as 8 partial sums (the "min" term of affine blocks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sum32(ref float x) =>
