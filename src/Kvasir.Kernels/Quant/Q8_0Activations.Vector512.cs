@@ -42,16 +42,7 @@ internal static partial class Q8_0Activations
             acc = AccumulateFour512<TWeights>(q02, q13, ref Unsafe.Add(ref x, b * ab), ref Unsafe.Add(ref sums, b), d, acc);
         }
 
-        // The block tail as in the 256-bit kernel.
-        var tail = Vector256<float>.Zero;
-        for (; b < blocks; b++)
-        {
-            ref byte w = ref Unsafe.Add(ref r, b * wb);
-            var sum = BlockSum<TWeights>(ref w, ref Unsafe.Add(ref x, b * ab));
-            tail = AccumulateOne<TWeights>(sum, Unsafe.Add(ref sums, b), QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b), tail);
-        }
-
-        return Vector256.Sum(acc + tail);
+        return Vector256.Sum(acc + BlockTail<TWeights>(ref r, ref x, b, blocks));
     }
 
     /// <summary>The 512-bit body of <see cref="Dot4{TWeights}"/>: each token's arithmetic is <see cref="Dot512{TWeights}"/>'s.</summary>
@@ -84,16 +75,7 @@ internal static partial class Q8_0Activations
 
         for (int t = 0; t < 4; t++)
         {
-            byte* x = activations + (t * stride);
-            var tail = Vector256<float>.Zero;
-            for (int c = b; c < blocks; c++)
-            {
-                byte* w = row + ((long)c * wb);
-                var sum = BlockSum<TWeights>(TWeights.Unpack(ref *w), x + ((long)c * ab));
-                tail = AccumulateOne<TWeights>(sum, ((int*)(x + sumsAt))[c], QuantSimd.ReadHalf(ref *w) * ((float*)(x + scalesAt))[c], tail);
-            }
-
-            results[t] = Vector256.Sum(acc[t] + tail);
+            results[t] = Vector256.Sum(acc[t] + BlockTail<TWeights>(ref *row, ref *(activations + (t * stride)), b, blocks));
         }
     }
 

@@ -99,15 +99,7 @@ internal static partial class Q8_0Activations
             acc = AccumulateFour<TWeights>(s0, s1, s2, s3, ref Unsafe.Add(ref sums, b), d, acc);
         }
 
-        var tail = Vector256<float>.Zero;
-        for (; b < blocks; b++)
-        {
-            ref byte w = ref Unsafe.Add(ref r, b * wb);
-            var sum = BlockSum<TWeights>(ref w, ref Unsafe.Add(ref x, b * ab));
-            tail = AccumulateOne<TWeights>(sum, Unsafe.Add(ref sums, b), QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b), tail);
-        }
-
-        return Vector256.Sum(acc + tail);
+        return Vector256.Sum(acc + BlockTail<TWeights>(ref r, ref x, b, blocks));
     }
 
     /// <summary>
@@ -165,16 +157,7 @@ internal static partial class Q8_0Activations
 
         for (int t = 0; t < 4; t++)
         {
-            byte* x = activations + (t * stride);
-            var tail = Vector256<float>.Zero;
-            for (int c = b; c < blocks; c++)
-            {
-                byte* w = row + ((long)c * wb);
-                var sum = BlockSum<TWeights>(TWeights.Unpack(ref *w), x + ((long)c * ab));
-                tail = AccumulateOne<TWeights>(sum, ((int*)(x + sumsAt))[c], QuantSimd.ReadHalf(ref *w) * ((float*)(x + scalesAt))[c], tail);
-            }
-
-            results[t] = Vector256.Sum(acc[t] + tail);
+            results[t] = Vector256.Sum(acc[t] + BlockTail<TWeights>(ref *row, ref *(activations + (t * stride)), b, blocks));
         }
     }
 
@@ -216,17 +199,34 @@ internal static partial class Q8_0Activations
         return Simd.MulAdd(Vector256.ConvertToSingle(folded), Vector256.Create(d, d), acc);
     }
 
-    /// <summary><c>tail + d · (one block's integer sum, the offset applied)</c>: the block tail of both dot products.</summary>
+    /// <summary>
+    /// The blocks from <paramref name="from"/> to the end (fewer than four) of one token, one at a time: the block tail
+    /// every dot product here shares (one-token and four-token, 256- and 512-bit), so their results stay bit-identical.
+    /// </summary>
+    /// <param name="row">The weight row.</param>
+    /// <param name="x">The token's activations (<see cref="RowBytes"/>).</param>
+    /// <param name="from">The first block of the tail.</param>
+    /// <param name="blocks">Blocks of 32 in the row.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> AccumulateOne<TWeights>(Vector256<int> sum, int activationSum, float d, Vector256<float> tail)
+    private static Vector256<float> BlockTail<TWeights>(ref byte row, ref byte x, int from, int blocks)
         where TWeights : struct, IQ8_0Weights
     {
-        if (TWeights.OffsetShift >= 0)
+        ref float scales = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref x, blocks * BlockQ8_0.BlockBytes));
+        ref int sums = ref Unsafe.As<float, int>(ref Unsafe.Add(ref scales, blocks));
+        var tail = Vector256<float>.Zero;
+        for (int b = from; b < blocks; b++)
         {
-            sum -= Vector256.CreateScalar(activationSum << TWeights.OffsetShift);
+            ref byte w = ref Unsafe.Add(ref row, b * TWeights.BlockBytes);
+            var sum = BlockSum<TWeights>(ref w, ref Unsafe.Add(ref x, b * BlockQ8_0.BlockBytes));
+            if (TWeights.OffsetShift >= 0)
+            {
+                sum -= Vector256.CreateScalar(Unsafe.Add(ref sums, b) << TWeights.OffsetShift);
+            }
+
+            tail = Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(QuantSimd.ReadHalf(ref w) * Unsafe.Add(ref scales, b)), tail);
         }
 
-        return Simd.MulAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), tail);
+        return tail;
     }
 
     /// <inheritdoc cref="BlockSum{TWeights}(ref byte, ref byte)"/>
