@@ -102,16 +102,7 @@ if (concurrencies.Length > 0)
         var ls = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            if (round % 2 == 1 && measures is not null)
-            {
-                ls.Add(measures.Measure(2));
-            }
-
-            ks.Add(EngineBenchmarks.DecodeThroughput(model, n, decodeContext, decodeSteps));
-            if (round % 2 == 0 && measures is not null)
-            {
-                ls.Add(measures.Measure(2));
-            }
+            InTurns(round, () => EngineBenchmarks.DecodeThroughput(model, n, decodeContext, decodeSteps), ks, measures is null ? null : () => measures.Measure(2), ls);
         }
 
         var ratios = ks.Zip(ls, (a, b) => a / b).ToArray();
@@ -134,16 +125,8 @@ for (var round = 0; round < rounds; round++)
 {
     for (var m = 0; m < names.Length; m++)
     {
-        if (round % 2 == 1 && llama is not null)
-        {
-            theirs[m].Add(llama.Measure(m));
-        }
-
-        ours[m].Add(kvasir[m]());
-        if (round % 2 == 0 && llama is not null)
-        {
-            theirs[m].Add(llama.Measure(m));
-        }
+        var measure = m;
+        InTurns(round, kvasir[m], ours[m], llama is null ? null : () => llama.Measure(measure), theirs[m]);
     }
 
     var line = $"round {round + 1}: kvasir {string.Join(" / ", ours.Select(o => o[^1].ToString("F1", inv)))}";
@@ -169,6 +152,22 @@ for (var m = 0; m < names.Length; m++)
 }
 
 return 0;
+
+// One measure of each engine in round `round`: Kvasir first in even rounds, llama.cpp first in odd ones (so that
+// neither always runs on the machine the other just warmed or heated).
+static void InTurns(int round, Func<double> kvasirMeasure, List<double> kvasirResults, Func<double>? llamaMeasure, List<double> llamaResults)
+{
+    if (round % 2 == 1 && llamaMeasure is not null)
+    {
+        llamaResults.Add(llamaMeasure());
+    }
+
+    kvasirResults.Add(kvasirMeasure());
+    if (round % 2 == 0 && llamaMeasure is not null)
+    {
+        llamaResults.Add(llamaMeasure());
+    }
+}
 
 static double Median(IReadOnlyList<double> values)
 {
