@@ -12,6 +12,7 @@ namespace Kvasir.Benchmarks;
 internal sealed class LlamaMeasures : IDisposable
 {
     private readonly int[] _prompt;
+    private readonly int _promptLength;
     private readonly int _decodeContext;
     private readonly int _decodeSteps;
     private readonly int _batch;
@@ -20,18 +21,26 @@ internal sealed class LlamaMeasures : IDisposable
     private readonly LLamaBatch _tokens = new();
 
     /// <summary>Loads <paramref name="path"/> with a context that fits the prompt and <paramref name="batch"/> decoding sequences.</summary>
-    public LlamaMeasures(string path, int[] prompt, int decodeContext, int decodeSteps, int batch, int threads)
+    /// <param name="path">The GGUF file.</param>
+    /// <param name="prompt">Token ids: the first <paramref name="promptLength"/> are the prefill; sequence s of a decode measure starts from [s, s + decodeContext).</param>
+    /// <param name="promptLength">Tokens of the prefill measure.</param>
+    /// <param name="decodeContext">Tokens each decoding sequence has in its cache before the timed steps.</param>
+    /// <param name="decodeSteps">Timed decode steps.</param>
+    /// <param name="batch">Sequences of the batched decode measure.</param>
+    /// <param name="threads">llama.cpp's threads.</param>
+    public LlamaMeasures(string path, int[] prompt, int promptLength, int decodeContext, int decodeSteps, int batch, int threads)
     {
         _prompt = prompt;
+        _promptLength = promptLength;
         _decodeContext = decodeContext;
         _decodeSteps = decodeSteps;
         _batch = batch;
         NativeApi.llama_empty_call();
         var p = new ModelParams(path)
         {
-            ContextSize = (uint)Math.Max(prompt.Length + 8, batch * (decodeContext + decodeSteps + 8)),
-            BatchSize = (uint)Math.Max(prompt.Length, batch * decodeContext),
-            UBatchSize = (uint)Math.Max(prompt.Length, batch * decodeContext),
+            ContextSize = (uint)Math.Max(promptLength + 8, batch * (decodeContext + decodeSteps + 8)),
+            BatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
+            UBatchSize = (uint)Math.Max(promptLength, batch * decodeContext),
             SeqMax = (uint)batch,
             GpuLayerCount = 0,
             Threads = threads,
@@ -68,14 +77,14 @@ internal sealed class LlamaMeasures : IDisposable
     {
         _context.NativeHandle.MemoryClear(true);
         _tokens.Clear();
-        for (var i = 0; i < _prompt.Length; i++)
+        for (var i = 0; i < _promptLength; i++)
         {
-            _tokens.Add((LLamaToken)_prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == _prompt.Length - 1);
+            _tokens.Add((LLamaToken)_prompt[i], (LLamaPos)i, (LLamaSeqId)0, i == _promptLength - 1);
         }
 
         var watch = Stopwatch.StartNew();
         Decode();
-        return _prompt.Length / watch.Elapsed.TotalSeconds;
+        return _promptLength / watch.Elapsed.TotalSeconds;
     }
 
     private double DecodeMany(int sequences)

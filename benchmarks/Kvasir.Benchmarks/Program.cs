@@ -11,7 +11,7 @@ using LLama.Native;
 // Loads one GGUF file into Kvasir and into llama.cpp (LLamaSharp) and measures, in one run:
 // prefill of a long prompt, single-sequence decode, and many sequences decoding together, with the
 // ratios and the fraction of the machine's physical limits. Usage:
-//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident]
+//   dotnet run -c Release --project benchmarks/Kvasir.Benchmarks -- MODEL.gguf [--prompt 512] [--decode 32] [--decode-context 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident]
 // --weights says where Kvasir keeps the weights (default auto: read into huge pages where the OS has them; llama.cpp
 // maps the file); --float runs Kvasir's kernel measurements with float activations instead of the default int8 ones (quantized
 // weights); --quantize IN OUT TYPE makes K-quant files with llama.cpp's quantizer.
@@ -34,7 +34,7 @@ if (args.Length > 0 && args[0] == "--quantize")
 
 if (args.Length == 0 || args[0].StartsWith('-'))
 {
-    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident] [--prefix-cache N] [--concurrency 1,4,16]");
+    Console.Error.WriteLine("usage: Kvasir.Benchmarks MODEL.gguf [--prompt 512] [--decode 32] [--decode-context 32] [--batch 16] [--threads N] [--skip-llama] [--float] [--rounds 3] [--weights auto|mapped|resident] [--prefix-cache N] [--concurrency 1,4,16]");
     Console.Error.WriteLine("       Kvasir.Benchmarks --quantize IN.gguf OUT.gguf Q4_K_M");
     return 2;
 }
@@ -56,7 +56,7 @@ var rounds = Arg("--rounds", 3);
 var concurrencies = Array.IndexOf(args, "--concurrency") is var ci and >= 0 && ci + 1 < args.Length
     ? args[ci + 1].Split(',').Select(v => int.Parse(v, inv)).ToArray()
     : [];
-const int decodeContext = 32;
+var decodeContext = Arg("--decode-context", 32);
 var weightMemory = WeightMemory.Auto;
 if (Array.IndexOf(args, "--weights") is var wi and >= 0 && (wi + 1 >= args.Length || !Enum.TryParse(args[wi + 1], ignoreCase: true, out weightMemory)))
 {
@@ -68,7 +68,9 @@ using var model = LanguageModel.Open(path, weightMemory);
 var config = model.Config;
 long weightBytes = model.File.Tensors.Sum(t => t.ByteSize);
 long parameters = model.File.Tensors.Sum(t => t.ElementCount);
-var prompt = new int[promptLength];
+// The prompt's first promptLength tokens are the prefill; the decode measures start each sequence s from tokens
+// [s, s + decodeContext), so the array is long enough for both.
+var prompt = new int[Math.Max(promptLength, decodeContext + batch)];
 var rng = new Random(1);
 for (var i = 0; i < prompt.Length; i++)
 {
@@ -77,7 +79,7 @@ for (var i = 0; i < prompt.Length; i++)
 
 Console.WriteLine($"model: {path} ({config.ArchitectureName}, {parameters / 1e6:F0} M parameters, {weightBytes / 1e6:F0} MB of weights, types {string.Join("/", model.File.Tensors.Select(t => t.Type).Distinct())})");
 Console.WriteLine($"Kvasir's weights: {(model.File.Memory == WeightMemory.Resident ? "read into huge-page memory" : "mapped in place")}");
-Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps; {batch} sequences together");
+Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps after {decodeContext} tokens of context; {batch} sequences together");
 var bandwidth = PhysicalLimits.ReadBandwidth(threads);
 var fma = PhysicalLimits.FmaPeak(threads);
 Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {threads} threads)");
@@ -97,7 +99,7 @@ if (concurrencies.Length > 0)
     Console.WriteLine("|---|---|---|---|---|");
     foreach (var n in concurrencies)
     {
-        using var measures = skipLlama ? null : new LlamaMeasures(path, prompt, decodeContext, decodeSteps, n, threads);
+        using var measures = skipLlama ? null : new LlamaMeasures(path, prompt, promptLength, decodeContext, decodeSteps, n, threads);
         var ks = new List<double>();
         var ls = new List<double>();
         for (var round = 0; round < rounds; round++)
@@ -117,7 +119,7 @@ if (concurrencies.Length > 0)
 // both see the same machine: memory bandwidth here drifts by ±15 % over minutes, which one engine after the other
 // turned into ratio noise. Each figure is the median over the rounds; the ratio is the median of the rounds' ratios.
 var kvasir = KvasirMeasures();
-using var llama = skipLlama ? null : new LlamaMeasures(path, prompt, decodeContext, decodeSteps, batch, threads);
+using var llama = skipLlama ? null : new LlamaMeasures(path, prompt, promptLength, decodeContext, decodeSteps, batch, threads);
 var names = new[] { $"prefill {promptLength}", "decode 1 sequence", $"decode {batch} sequences (total)" };
 var ours = names.Select(_ => new List<double>()).ToArray();
 var theirs = names.Select(_ => new List<double>()).ToArray();
@@ -184,7 +186,7 @@ Func<double>[] KvasirMeasures()
     var blockSize = 16;
     var perSeqBlocks = (Math.Max(promptLength, decodeContext + decodeSteps + 1) + blockSize - 1) / blockSize;
     var kv = new KvCacheStorage(config, perSeqBlocks * Math.Max(batch, 1), blockSize, KvDataType.F16);
-    var fb = new ForwardBatch(promptLength, batch);
+    var fb = new ForwardBatch(Math.Max(promptLength, batch * decodeContext), batch);
     var logits = new float[batch * config.VocabSize];
     int[] Table(int s) => Enumerable.Range(s * perSeqBlocks, perSeqBlocks).ToArray();
 
@@ -196,7 +198,7 @@ Func<double>[] KvasirMeasures()
     double Prefill()
     {
         fb.Clear();
-        fb.AddSequence(prompt, 0, 0, Table(0), blockSize, true);
+        fb.AddSequence(prompt.AsSpan(0, promptLength), 0, 0, Table(0), blockSize, true);
         var watch = Stopwatch.StartNew();
         transformer.Forward(fb, kv.Layers, logits);
         return promptLength / watch.Elapsed.TotalSeconds;
@@ -220,7 +222,7 @@ Func<double>[] KvasirMeasures()
             for (var s = 0; s < sequences; s++)
             {
                 var position = decodeContext + step;
-                fb.AddSequence(prompt.AsSpan((s + step) % promptLength, 1), position, position, tables[s], blockSize, true);
+                fb.AddSequence(prompt.AsSpan((s + step) % prompt.Length, 1), position, position, tables[s], blockSize, true);
             }
 
             transformer.Forward(fb, kv.Layers, logits);

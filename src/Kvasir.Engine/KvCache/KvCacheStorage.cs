@@ -12,7 +12,8 @@ namespace Kvasir.Engine.KvCache;
 /// <remarks>
 /// <code>
 /// arena = layer 0 K | layer 0 V | layer 1 K | layer 1 V | ...
-/// each K (or V) region: [NumBlocks][NumKvHeads][BlockSize][HeadDim] elements (F32 or F16)
+/// each K (or V) region: [NumBlocks][NumKvHeads] tiles of BlockSize × HeadDim elements (F32 or F16;
+///                        V tiles by token, K tiles transposed: see KvLayerView)
 /// bytesPerBlock = 2 (K and V) × layers × NumKvHeads × BlockSize × HeadDim × elementBytes
 /// </code>
 /// </remarks>

@@ -1,7 +1,8 @@
 namespace Kvasir.Kernels.Attention;
 
 /// <summary>
-/// One layer's slice of the paged KV arena, as raw pointers and shape. K and V have the same layout:
+/// One layer's slice of the paged KV arena, as raw pointers and shape. K and V are split into the same
+/// (block, kv head) tiles; inside a tile, V is stored by token and K by dimension (transposed):
 /// <code>
 ///  K (and V), element type DataType:
 ///
@@ -10,26 +11,33 @@ namespace Kvasir.Kernels.Attention;
 ///  │ kv head 0 │ kv head 1 │ ...   │ kv head 0 │ kv head 1 │ ...   │ ... │          │
 ///  └─────┬─────┴───────────┴───────┴───────────┴───────────┴───────┴─────┴──────────┘
 ///        │
-///        ▼  one (block, kv head) tile: BlockSize token rows of HeadDim contiguous elements
-///  ┌──────────────────────────────┐
-///  │ offset 0:  e0 e1 ... e(HD-1) │   element (block b, head h, offset o, dim d) is at index
-///  │ offset 1:  e0 e1 ... e(HD-1) │     ((b · NumKvHeads + h) · BlockSize + o) · HeadDim + d
-///  │ ...                          │
-///  │ offset BlockSize-1           │
-///  └──────────────────────────────┘
+///        ▼  one (block, kv head) tile: BlockSize · HeadDim contiguous elements
+///  V tile: BlockSize token rows                K tile: HeadDim dimension rows
+///  ┌──────────────────────────────┐            ┌──────────────────────────────────┐
+///  │ offset 0:  v0 v1 ... v(HD-1) │            │ dim 0:  k(o=0) k(o=1) ... k(BS-1) │
+///  │ offset 1:  v0 v1 ... v(HD-1) │            │ dim 1:  k(o=0) k(o=1) ... k(BS-1) │
+///  │ ...                          │            │ ...                               │
+///  │ offset BlockSize-1           │            │ dim HeadDim-1                     │
+///  └──────────────────────────────┘            └──────────────────────────────────┘
+///
+///  tile(b, h)              = (b · NumKvHeads + h) · BlockSize · HeadDim          (element index)
+///  V (b, h, offset o, dim d) = tile(b, h) + o · HeadDim + d
+///  K (b, h, offset o, dim d) = tile(b, h) + d · BlockSize + o
 ///
 ///  slot = blockId · BlockSize + offsetInBlock         (where WriteKv stores one token)
 ///  token j of a sequence lives in block blockTable[j / BlockSize] at offset j % BlockSize
 /// </code>
-/// A head's tokens within a block are contiguous, so attention streams BlockSize · HeadDim elements
-/// per block and head. Block ids are plain indices, meaningful in any arena with this layout.
+/// A head's tokens within a block are contiguous, so attention streams BlockSize · HeadDim elements per
+/// block and head. Keys are stored transposed because the scores want, for one dimension, that element of
+/// several keys side by side (one vector of keys per query element, no horizontal sums); values are
+/// summed a token row at a time. Block ids are plain indices, meaningful in any arena with this layout.
 /// </summary>
 public readonly unsafe struct KvLayerView
 {
-    /// <summary>Keys: [NumBlocks][NumKvHeads][BlockSize][HeadDim] elements of <see cref="DataType"/>.</summary>
+    /// <summary>Keys: [NumBlocks][NumKvHeads][HeadDim][BlockSize] elements of <see cref="DataType"/> (each tile transposed).</summary>
     public readonly byte* K;
 
-    /// <summary>Values: same layout as <see cref="K"/>.</summary>
+    /// <summary>Values: [NumBlocks][NumKvHeads][BlockSize][HeadDim] elements of <see cref="DataType"/>.</summary>
     public readonly byte* V;
 
     /// <summary>Element type of <see cref="K"/> and <see cref="V"/>.</summary>
@@ -95,7 +103,7 @@ public readonly unsafe struct KvLayerView
     public static long BytesPerBlock(KvDataType dataType, int blockSize, int numKvHeads, int headDim) =>
         (long)numKvHeads * blockSize * headDim * ElementBytesOf(dataType);
 
-    /// <summary>Address of the K (or V) row of (block, head, offset 0) in <paramref name="basePtr"/>.</summary>
+    /// <summary>Address of the (block, head) tile in <paramref name="basePtr"/> (K or V: their tiles are the same size).</summary>
     internal byte* HeadTile(byte* basePtr, int blockId, int kvHead) =>
         basePtr + ((((long)blockId * NumKvHeads) + kvHead) * BlockSize * HeadDim * ElementBytes);
 

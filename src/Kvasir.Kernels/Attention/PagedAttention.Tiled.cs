@@ -6,188 +6,285 @@ using Kvasir.Kernels.Quant;
 namespace Kvasir.Kernels.Attention;
 
 /// <summary>
-/// The AVX2 + FMA path of an attention run (head dims that are multiples of 8): keys widened once per run into
-/// blocks of 8 keys transposed (<c>[hd][8]</c>), so that a query row meets 8 keys per fused multiply-add with no
-/// horizontal sums; values widened once into rows, and each output row accumulated in registers over the keys.
+/// The AVX2 + FMA path of an attention run (head dims and block sizes multiples of 8), one KV block at a time:
+/// a block's K tile is stored transposed (<c>[hd][BlockSize]</c>, see <see cref="KvLayerView"/>), so a query row
+/// meets 8 keys per fused multiply-add with no horizontal sums, reading the tile in place (F32) or widened whole
+/// into a small per-thread buffer (F16: one contiguous conversion per tile, which stays in L1); then each output
+/// row accumulates its probabilities times the block's value rows, read the same way.
 /// </summary>
 /// <remarks>
 /// A row's arithmetic (the order of every sum) does not depend on which other rows share its run, so a token gives
 /// the same bits alone (<see cref="PagedAttention.Attend(in KvLayerView, ReadOnlySpan{float}, int, ReadOnlySpan{int}, int, float, Span{float}, Span{float})"/>)
 /// as in a batch.
 /// <code>
-///  scores[r, 8b + jj] = Σ_d q_r[d] · keys[b][d, jj]      (two partial sums per row: even and odd d)
-///  out_r[d]          = Σ_{j &lt; len_r} p[r, j] · values[j, d]
+///  scores[r, j]  = Σ_d q_r[d] · K[d, j]              (8 keys per vector; two partial sums per row: even and odd d)
+///  out_r[d]      = Σ_{j &lt; len_r} p[r, j] · V[j, d]   (j in order, block after block, through the output row)
 /// </code>
+/// Measured on the development VM (2-core Zen 3, S shape, F16 cache, one decoding token at 512 tokens of context,
+/// 30 layers): the previous layout (K by token, widened and transposed key by key into a run-wide scratch) took
+/// ~5.8 ms per token on two threads; this one: see docs/kernels.md.
 /// </remarks>
 public static unsafe partial class PagedAttention
 {
-    /// <summary>Per-thread scratch of the tiled path: transposed keys, then value rows, then the scores.</summary>
+    /// <summary>Per-thread scratch of the tiled path: one widened tile (F16 caches), then the run's scores.</summary>
     [ThreadStatic]
     private static float[]? _tiledScratch;
+
+    /// <summary>Per-thread row table of the tiled path: [rows] query pointers, [rows] output pointers, [rows] key counts.</summary>
+    [ThreadStatic]
+    private static nint[]? _tiledRows;
 
     private static void AttendRunTiled(
         in KvLayerView layer, float* q, float* output, int nHeads, int count, int* lengths, ReadOnlySpan<int> blockTable, float scale, int g)
     {
         int hd = layer.HeadDim;
+        int bs = layer.BlockSize;
         int group = nHeads / layer.NumKvHeads;
         int tokenWidth = nHeads * hd;
         int maxLen = MaxLength(lengths, count);
-
-        int keyBlocks = (maxLen + 7) / 8;
-        int stride = keyBlocks * 8;          // scores row stride
+        int blocks = (maxLen + bs - 1) / bs;
+        int stride = blocks * bs;            // scores row stride
         int rows = count * group;
-        long keyFloats = (long)keyBlocks * hd * 8;
-        long need = keyFloats + ((long)maxLen * hd) + ((long)rows * stride);
-        float[] scratch = _tiledScratch is { } s && s.Length >= need ? s : (_tiledScratch = new float[Math.Max(need, 1 << 14)]);
-        fixed (float* buffer = scratch)
-        {
-            float* keys = buffer;                  // [keyBlocks][hd][8]
-            float* values = buffer + keyFloats;    // [maxLen][hd]
-            float* scores = values + ((long)maxLen * hd); // [rows][stride]
-            WidenKeysAndValues(layer, blockTable, g, maxLen, keys, values);
-
-            // Pass 1: scores, four rows at a time.
-            int r = 0;
-            for (; r + 4 <= rows; r += 4)
-            {
-                ScoreRows4(QueryRow(q, r, group, hd, tokenWidth, g), QueryRow(q, r + 1, group, hd, tokenWidth, g),
-                    QueryRow(q, r + 2, group, hd, tokenWidth, g), QueryRow(q, r + 3, group, hd, tokenWidth, g),
-                    keys, keyBlocks, hd, scale, scores + ((long)r * stride), stride);
-            }
-
-            for (; r < rows; r++)
-            {
-                ScoreRow(QueryRow(q, r, group, hd, tokenWidth, g), keys, keyBlocks, hd, scale, scores + ((long)r * stride));
-            }
-
-            for (r = 0; r < rows; r++)
-            {
-                Ops.Softmax(new Span<float>(scores + ((long)r * stride), lengths[r / group]), SimdWidth.V256);
-            }
-
-            // Pass 2: each output row from its probabilities and the value rows, two rows at a time.
-            r = 0;
-            for (; r + 2 <= rows; r += 2)
-            {
-                int lenA = lengths[r / group];
-                int lenB = lengths[(r + 1) / group];
-                float* outA = QueryRow(output, r, group, hd, tokenWidth, g);
-                float* outB = QueryRow(output, r + 1, group, hd, tokenWidth, g);
-                for (int d0 = 0; d0 < hd; d0 += 32)
-                {
-                    WeighValues2(scores + ((long)r * stride), lenA, scores + ((long)(r + 1) * stride), lenB, values, hd, d0, Math.Min(32, hd - d0), outA, outB);
-                }
-            }
-
-            for (; r < rows; r++)
-            {
-                float* outR = QueryRow(output, r, group, hd, tokenWidth, g);
-                for (int d0 = 0; d0 < hd; d0 += 32)
-                {
-                    WeighValues1(scores + ((long)r * stride), lengths[r / group], values, hd, d0, Math.Min(32, hd - d0), outR);
-                }
-            }
-        }
-    }
-
-    /// <summary>Row r of a run (token r / group, head g · group + r % group) in a [count, nHeads, hd] layout.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* QueryRow(float* basePtr, int r, int group, int hd, int tokenWidth, int g) =>
-        basePtr + ((long)(r / group) * tokenWidth) + (((long)(g * group) + (r % group)) * hd);
-
-    /// <summary>Keys [0, maxLen) of head g widened into 8-key blocks transposed (zeros past maxLen), values into rows.</summary>
-    private static void WidenKeysAndValues(in KvLayerView layer, ReadOnlySpan<int> blockTable, int g, int maxLen, float* keys, float* values)
-    {
-        int hd = layer.HeadDim;
-        int rowBytes = hd * layer.ElementBytes;
         bool f16 = layer.DataType == KvDataType.F16;
-        Span<float> row = stackalloc float[hd];
-        for (int j0 = 0; j0 < maxLen; j0 += layer.BlockSize)
+        long tileFloats = f16 ? (long)bs * hd : 0;
+        long need = tileFloats + ((long)rows * stride);
+        float[] scratch = _tiledScratch is { } s && s.Length >= need ? s : (_tiledScratch = new float[Math.Max(need, 1 << 14)]);
+        nint[] rowTable = _tiledRows is { } t && t.Length >= 3 * rows ? t : (_tiledRows = new nint[Math.Max(3 * rows, 64)]);
+        fixed (float* buffer = scratch)
+        fixed (nint* rowBase = rowTable)
         {
-            byte* kTile = layer.HeadTile(layer.K, blockTable[j0 / layer.BlockSize], g);
-            byte* vTile = layer.HeadTile(layer.V, blockTable[j0 / layer.BlockSize], g);
-            int inBlock = Math.Min(layer.BlockSize, maxLen - j0);
-            for (int o = 0; o < inBlock; o++)
+            float* widened = buffer;                 // [bs · hd] one F16 tile as floats
+            float* scores = buffer + tileFloats;     // [rows][stride]
+
+            // Row r of the run is token r / group, query head g · group + r % group: its query, its output, its length.
+            float** qRow = (float**)rowBase;
+            float** outRow = (float**)(rowBase + rows);
+            nint* len = rowBase + (2 * rows);
+            for (int r = 0; r < rows; r++)
             {
-                int j = j0 + o;
-                float* dst = keys + ((long)(j / 8) * hd * 8) + (j % 8);
-                ReadOnlySpan<float> key = Row(kTile + ((long)o * rowBytes), hd, f16, row, SimdWidth.V256);
-                for (int d = 0; d < hd; d++)
+                long offset = ((long)(r / group) * tokenWidth) + (((long)(g * group) + (r % group)) * hd);
+                qRow[r] = q + offset;
+                outRow[r] = output + offset;
+                len[r] = lengths[r / group];
+            }
+
+            // Pass 1: scores, block by block, four rows at a time.
+            for (int b = 0; b < blocks; b++)
+            {
+                Prefetch(layer, layer.K, blockTable, b + 1, blocks, g);
+                float* keys = Tile(layer, layer.K, blockTable[b], g, widened);  // [hd][bs]
+                float* blockScores = scores + ((long)b * bs);
+                int r = 0;
+                for (; r + 4 <= rows; r += 4)
                 {
-                    dst[d * 8] = key[d];
+                    ScoreRows4(qRow[r], qRow[r + 1], qRow[r + 2], qRow[r + 3], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
                 }
 
-                var valueRow = new Span<float>(values + ((long)j * hd), hd);
-                if (f16)
+                if (r + 2 <= rows)
                 {
-                    RowF16.Dequantize(new ReadOnlySpan<byte>(vTile + ((long)o * rowBytes), rowBytes), valueRow, SimdWidth.V256);
+                    ScoreRows2(qRow[r], qRow[r + 1], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    r += 2;
                 }
-                else
+
+                if (r < rows)
                 {
-                    new ReadOnlySpan<float>(vTile + ((long)o * rowBytes), hd).CopyTo(valueRow);
+                    ScoreRow(qRow[r], keys, hd, bs, scale, blockScores + ((long)r * stride));
                 }
             }
-        }
 
-        for (int j = maxLen; j % 8 != 0; j++)
-        {
-            float* dst = keys + ((long)(j / 8) * hd * 8) + (j % 8);
-            for (int d = 0; d < hd; d++)
+            for (int r = 0; r < rows; r++)
             {
-                dst[d * 8] = 0;
+                Ops.Softmax(new Span<float>(scores + ((long)r * stride), (int)len[r]), SimdWidth.V256);
+                new Span<float>(outRow[r], hd).Clear();
+            }
+
+            // Pass 2: each output row accumulates the block's value rows weighted by its probabilities, two rows
+            // per value load.
+            Prefetch(layer, layer.V, blockTable, 0, blocks, g);
+            for (int b = 0; b < blocks; b++)
+            {
+                Prefetch(layer, layer.V, blockTable, b + 1, blocks, g);
+                float* values = Tile(layer, layer.V, blockTable[b], g, widened);  // [bs][hd]
+                int j0 = b * bs;
+                int r = 0;
+                for (; r + 2 <= rows; r += 2)
+                {
+                    int lenA = (int)Math.Clamp(len[r] - j0, 0, bs);
+                    int lenB = (int)Math.Clamp(len[r + 1] - j0, 0, bs);
+                    float* pa = scores + ((long)r * stride) + j0;
+                    for (int d0 = 0; d0 < hd; d0 += 32)
+                    {
+                        WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1]);
+                    }
+                }
+
+                if (r < rows)
+                {
+                    int lenR = (int)Math.Clamp(len[r] - j0, 0, bs);
+                    for (int d0 = 0; d0 < hd && lenR > 0; d0 += 32)
+                    {
+                        WeighValues1(scores + ((long)r * stride) + j0, lenR, values, hd, d0, Math.Min(32, hd - d0), outRow[r]);
+                    }
+                }
             }
         }
     }
 
-    /// <summary>Scores of one query row against every key block (two partial sums per block: even and odd d).</summary>
-    private static void ScoreRow(float* qa, float* keys, int keyBlocks, int hd, float scale, float* scores)
+    /// <summary>
+    /// The (block, head g) tile of <paramref name="basePtr"/> as floats: in place for an F32 cache, widened into
+    /// <paramref name="widened"/> (BlockSize · HeadDim floats) for F16. The layout is the tile's own.
+    /// </summary>
+    private static float* Tile(in KvLayerView layer, byte* basePtr, int blockId, int g, float* widened)
     {
-        for (int b = 0; b < keyBlocks; b++)
+        byte* tile = layer.HeadTile(basePtr, blockId, g);
+        if (layer.DataType != KvDataType.F16)
         {
-            float* kb = keys + ((long)b * hd * 8);
+            return (float*)tile;
+        }
+
+        int elements = layer.BlockSize * layer.HeadDim;
+        if (!RowF16.TryWidenFinite((ushort*)tile, widened, elements))
+        {
+            RowF16.Dequantize(new ReadOnlySpan<byte>(tile, elements * sizeof(ushort)), new Span<float>(widened, elements), SimdWidth.V256);
+        }
+
+        return widened;
+    }
+
+    /// <summary>
+    /// Asks for block <paramref name="b"/>'s tile (if the run has it) to be brought into the cache while the current one is
+    /// worked on: the tiles of a sequence are scattered over the arena, so the hardware prefetchers, which follow
+    /// streams within a page, start again at every tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(in KvLayerView layer, byte* basePtr, ReadOnlySpan<int> blockTable, int b, int blocks, int g)
+    {
+        if (b >= blocks)
+        {
+            return;
+        }
+
+        byte* tile = layer.HeadTile(basePtr, blockTable[b], g);
+        long bytes = (long)layer.BlockSize * layer.HeadDim * layer.ElementBytes;
+        for (long offset = 0; offset < bytes; offset += 64)
+        {
+            Sse.Prefetch0(tile + offset);
+        }
+    }
+
+    /// <summary>
+    /// Scores of one query row against one block's keys ([hd][bs]), 8 keys per vector with two partial sums (even and
+    /// odd d); 16 keys at a time where the block has them, so that four sums are in flight rather than two. Keys from
+    /// <paramref name="start"/> (a multiple of 8) to the end of the block.
+    /// </summary>
+    private static void ScoreRow(float* qa, float* keys, int hd, int bs, float scale, float* scores, int start = 0)
+    {
+        int k0 = start;
+        for (; k0 + 16 <= bs; k0 += 16)
+        {
+            float* kb = keys + k0;
+            Vector256<float> a0 = default, a1 = default, e0 = default, e1 = default;
+            for (int d = 0; d < hd; d += 2)
+            {
+                var q0 = Vector256.Create(qa[d]);
+                var q1 = Vector256.Create(qa[d + 1]);
+                a0 = Fma.MultiplyAdd(q0, Vector256.Load(kb + ((long)d * bs)), a0);
+                a1 = Fma.MultiplyAdd(q1, Vector256.Load(kb + ((long)(d + 1) * bs)), a1);
+                e0 = Fma.MultiplyAdd(q0, Vector256.Load(kb + ((long)d * bs) + 8), e0);
+                e1 = Fma.MultiplyAdd(q1, Vector256.Load(kb + ((long)(d + 1) * bs) + 8), e1);
+            }
+
+            ((a0 + a1) * scale).Store(scores + k0);
+            ((e0 + e1) * scale).Store(scores + k0 + 8);
+        }
+
+        for (; k0 < bs; k0 += 8)
+        {
+            float* kb = keys + k0;
             Vector256<float> a0 = default, a1 = default;
             for (int d = 0; d < hd; d += 2)
             {
-                a0 = Fma.MultiplyAdd(Vector256.Create(qa[d]), Vector256.Load(kb + (d * 8)), a0);
-                a1 = Fma.MultiplyAdd(Vector256.Create(qa[d + 1]), Vector256.Load(kb + ((d + 1) * 8)), a1);
+                a0 = Fma.MultiplyAdd(Vector256.Create(qa[d]), Vector256.Load(kb + ((long)d * bs)), a0);
+                a1 = Fma.MultiplyAdd(Vector256.Create(qa[d + 1]), Vector256.Load(kb + ((long)(d + 1) * bs)), a1);
             }
 
-            ((a0 + a1) * scale).Store(scores + (b * 8));
+            ((a0 + a1) * scale).Store(scores + k0);
+        }
+    }
+
+    /// <summary>Two rows of <see cref="ScoreRow"/> sharing each key load, 16 keys at a time where the block has them: the same arithmetic per row.</summary>
+    private static void ScoreRows2(float* qa, float* qb, float* keys, int hd, int bs, float scale, float* scores, int stride)
+    {
+        int k0 = 0;
+        for (; k0 + 16 <= bs; k0 += 16)
+        {
+            float* kb = keys + k0;
+            Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
+            for (int d = 0; d < hd; d += 2)
+            {
+                var k0v = Vector256.Load(kb + ((long)d * bs));
+                var k1v = Vector256.Load(kb + ((long)(d + 1) * bs));
+                var k2v = Vector256.Load(kb + ((long)d * bs) + 8);
+                var k3v = Vector256.Load(kb + ((long)(d + 1) * bs) + 8);
+                var qa0 = Vector256.Create(qa[d]);
+                var qa1 = Vector256.Create(qa[d + 1]);
+                var qb0 = Vector256.Create(qb[d]);
+                var qb1 = Vector256.Create(qb[d + 1]);
+                a0 = Fma.MultiplyAdd(qa0, k0v, a0);
+                a1 = Fma.MultiplyAdd(qa1, k1v, a1);
+                e0 = Fma.MultiplyAdd(qa0, k2v, e0);
+                e1 = Fma.MultiplyAdd(qa1, k3v, e1);
+                b0 = Fma.MultiplyAdd(qb0, k0v, b0);
+                b1 = Fma.MultiplyAdd(qb1, k1v, b1);
+                f0 = Fma.MultiplyAdd(qb0, k2v, f0);
+                f1 = Fma.MultiplyAdd(qb1, k3v, f1);
+            }
+
+            ((a0 + a1) * scale).Store(scores + k0);
+            ((e0 + e1) * scale).Store(scores + k0 + 8);
+            ((b0 + b1) * scale).Store(scores + stride + k0);
+            ((f0 + f1) * scale).Store(scores + stride + k0 + 8);
+        }
+
+        if (k0 < bs)
+        {
+            ScoreRow(qa, keys, hd, bs, scale, scores, k0);
+            ScoreRow(qb, keys, hd, bs, scale, scores + stride, k0);
         }
     }
 
     /// <summary>Four rows of <see cref="ScoreRow"/> sharing each key load: the same arithmetic per row.</summary>
-    private static void ScoreRows4(float* qa, float* qb, float* qc, float* qd, float* keys, int keyBlocks, int hd, float scale, float* scores, int stride)
+    private static void ScoreRows4(float* qa, float* qb, float* qc, float* qd, float* keys, int hd, int bs, float scale, float* scores, int stride)
     {
-        for (int b = 0; b < keyBlocks; b++)
+        for (int k0 = 0; k0 < bs; k0 += 8)
         {
-            float* kb = keys + ((long)b * hd * 8);
+            float* kb = keys + k0;
             Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
             for (int d = 0; d < hd; d += 2)
             {
-                var k0 = Vector256.Load(kb + (d * 8));
-                var k1 = Vector256.Load(kb + ((d + 1) * 8));
-                a0 = Fma.MultiplyAdd(Vector256.Create(qa[d]), k0, a0);
-                a1 = Fma.MultiplyAdd(Vector256.Create(qa[d + 1]), k1, a1);
-                b0 = Fma.MultiplyAdd(Vector256.Create(qb[d]), k0, b0);
-                b1 = Fma.MultiplyAdd(Vector256.Create(qb[d + 1]), k1, b1);
-                c0 = Fma.MultiplyAdd(Vector256.Create(qc[d]), k0, c0);
-                c1 = Fma.MultiplyAdd(Vector256.Create(qc[d + 1]), k1, c1);
-                d0 = Fma.MultiplyAdd(Vector256.Create(qd[d]), k0, d0);
-                d1 = Fma.MultiplyAdd(Vector256.Create(qd[d + 1]), k1, d1);
+                var k0v = Vector256.Load(kb + ((long)d * bs));
+                var k1v = Vector256.Load(kb + ((long)(d + 1) * bs));
+                a0 = Fma.MultiplyAdd(Vector256.Create(qa[d]), k0v, a0);
+                a1 = Fma.MultiplyAdd(Vector256.Create(qa[d + 1]), k1v, a1);
+                b0 = Fma.MultiplyAdd(Vector256.Create(qb[d]), k0v, b0);
+                b1 = Fma.MultiplyAdd(Vector256.Create(qb[d + 1]), k1v, b1);
+                c0 = Fma.MultiplyAdd(Vector256.Create(qc[d]), k0v, c0);
+                c1 = Fma.MultiplyAdd(Vector256.Create(qc[d + 1]), k1v, c1);
+                d0 = Fma.MultiplyAdd(Vector256.Create(qd[d]), k0v, d0);
+                d1 = Fma.MultiplyAdd(Vector256.Create(qd[d + 1]), k1v, d1);
             }
 
-            ((a0 + a1) * scale).Store(scores + (b * 8));
-            ((b0 + b1) * scale).Store(scores + stride + (b * 8));
-            ((c0 + c1) * scale).Store(scores + (2 * stride) + (b * 8));
-            ((d0 + d1) * scale).Store(scores + (3 * stride) + (b * 8));
+            ((a0 + a1) * scale).Store(scores + k0);
+            ((b0 + b1) * scale).Store(scores + stride + k0);
+            ((c0 + c1) * scale).Store(scores + (2 * stride) + k0);
+            ((d0 + d1) * scale).Store(scores + (3 * stride) + k0);
         }
     }
 
-    /// <summary>out[d0 .. d0 + dims) = Σ_{j &lt; len} p[j] · values[j, d0 ..] for one row (dims ≤ 32, a multiple of 8).</summary>
+    /// <summary>out[d0 .. d0 + dims) += Σ_{j &lt; len} p[j] · values[j, d0 ..] for one row (dims ≤ 32, a multiple of 8).</summary>
     private static void WeighValues1(float* p, int len, float* values, int hd, int d0, int dims, float* output)
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Load(output + d0, dims, out var a0, out var a1, out var a2, out var a3);
         for (int j = 0; j < len; j++)
         {
             Accumulate(Vector256.Create(p[j]), values + ((long)j * hd) + d0, dims, ref a0, ref a1, ref a2, ref a3);
@@ -199,8 +296,13 @@ public static unsafe partial class PagedAttention
     /// <summary>Two rows of <see cref="WeighValues1"/> sharing each value load (each row only over its own length).</summary>
     private static void WeighValues2(float* pa, int lenA, float* pb, int lenB, float* values, int hd, int d0, int dims, float* outA, float* outB)
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        if (lenA == 0 && lenB == 0)
+        {
+            return;
+        }
+
+        Load(outA + d0, dims, out var a0, out var a1, out var a2, out var a3);
+        Load(outB + d0, dims, out var b0, out var b1, out var b2, out var b3);
         int both = Math.Min(lenA, lenB);
         int j = 0;
         if (dims == 32)
@@ -257,6 +359,15 @@ public static unsafe partial class PagedAttention
         {
             a3 = Fma.MultiplyAdd(w, Vector256.Load(v + 24), a3);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Load(float* src, int dims, out Vector256<float> a0, out Vector256<float> a1, out Vector256<float> a2, out Vector256<float> a3)
+    {
+        a0 = Vector256.Load(src);
+        a1 = dims > 8 ? Vector256.Load(src + 8) : default;
+        a2 = dims > 16 ? Vector256.Load(src + 16) : default;
+        a3 = dims > 24 ? Vector256.Load(src + 24) : default;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

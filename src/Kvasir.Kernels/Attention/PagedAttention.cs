@@ -7,13 +7,14 @@ namespace Kvasir.Kernels.Attention;
 /// (vLLM's PagedAttention, CPU edition). See <see cref="KvLayerView"/> for the memory layout.
 /// </summary>
 /// <remarks>
-/// <para>Two passes per KV head, with the scores in the caller's scratch: (1) scores <c>q_h · k_j · scale</c>
-/// for every query head h of the group, reading each key once for the whole group (F16 keys are widened
-/// once into a stack buffer); softmax of each row; (2) <c>out_h = Σ_j p_hj · v_j</c>, reading each value
-/// once for the group. Grouped-query attention: query head h uses KV head <c>h / (nHeads / NumKvHeads)</c>.</para>
-/// <para>Nothing is allocated per call once warm: the scores, the run table and the tiled path's widened keys and
-/// values live in per-thread buffers that grow to the largest call seen (the widened K and V of a run are
-/// 2 × context × HeadDim floats), and the stack holds at most two HeadDim-float rows.</para>
+/// <para>Two passes per KV head: (1) scores <c>q_h · k_j · scale</c> for every query head h of the group, reading
+/// each key once for the whole group; softmax of each row; (2) <c>out_h = Σ_j p_hj · v_j</c>, reading each value
+/// once for the group. Grouped-query attention: query head h uses KV head <c>h / (nHeads / NumKvHeads)</c>.
+/// With AVX2 + FMA and block sizes and head dims that are multiples of 8, the passes go a KV block at a time over
+/// whole tiles (PagedAttention.Tiled.cs); otherwise (the portable path) a key or value row at a time.</para>
+/// <para>Nothing is allocated per call once warm: the scores, the run table and the tiled path's widened tile live
+/// in per-thread buffers that grow to the largest call seen (scores: run rows × context floats; the tile:
+/// BlockSize × HeadDim floats), and the stack holds at most two HeadDim-float rows.</para>
 /// </remarks>
 public static unsafe partial class PagedAttention
 {
@@ -43,12 +44,33 @@ public static unsafe partial class PagedAttention
         int offset = slot % layer.BlockSize;
         int hd = layer.HeadDim;
         int rowBytes = hd * layer.ElementBytes;
+        Span<byte> keyRow = stackalloc byte[rowBytes]; // one head's key in the cache's element type, before the transposed store
         for (int h = 0; h < layer.NumKvHeads; h++)
         {
-            var kDst = new Span<byte>(layer.HeadTile(layer.K, blockId, h) + ((long)offset * rowBytes), rowBytes);
             var vDst = new Span<byte>(layer.HeadTile(layer.V, blockId, h) + ((long)offset * rowBytes), rowBytes);
-            StoreRow(layer.DataType, k.Slice(h * hd, hd), kDst);
             StoreRow(layer.DataType, v.Slice(h * hd, hd), vDst);
+
+            // K tiles are transposed: dimension d of the token at `offset` is element d · BlockSize + offset.
+            StoreRow(layer.DataType, k.Slice(h * hd, hd), keyRow);
+            byte* kTile = layer.HeadTile(layer.K, blockId, h);
+            if (layer.DataType == KvDataType.F16)
+            {
+                var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(keyRow);
+                var dst = (ushort*)kTile + offset;
+                for (int d = 0; d < hd; d++)
+                {
+                    dst[(long)d * layer.BlockSize] = src[d];
+                }
+            }
+            else
+            {
+                var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(keyRow);
+                var dst = (float*)kTile + offset;
+                for (int d = 0; d < hd; d++)
+                {
+                    dst[(long)d * layer.BlockSize] = src[d];
+                }
+            }
         }
     }
 
@@ -99,7 +121,7 @@ public static unsafe partial class PagedAttention
                 float dot = 0;
                 for (int d = 0; d < hd; d++)
                 {
-                    dot += qh[d] * ReadElement(layer, layer.K, blockTable, j, kvHead, d);
+                    dot += qh[d] * ReadElement(layer, layer.K, blockTable, j, kvHead, d, transposed: true);
                 }
 
                 scores[j] = dot * scale;
@@ -119,7 +141,7 @@ public static unsafe partial class PagedAttention
                 float acc = 0;
                 for (int j = 0; j < kvLen; j++)
                 {
-                    acc += scores[j] / sum * ReadElement(layer, layer.V, blockTable, j, kvHead, d);
+                    acc += scores[j] / sum * ReadElement(layer, layer.V, blockTable, j, kvHead, d, transposed: false);
                 }
 
                 oh[d] = acc;
@@ -132,8 +154,7 @@ public static unsafe partial class PagedAttention
         Span<float> output, Span<float> scratch, SimdWidth width)
     {
         Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
-        bool f16 = layer.DataType == KvDataType.F16;
-        Span<float> widened = stackalloc float[f16 ? layer.HeadDim : 0]; // one F16 row widened to float
+        Span<float> widened = stackalloc float[IsTiled(layer, width) ? 0 : layer.HeadDim]; // one K or V row as floats (generic path)
         fixed (float* qp = q, op = output)
         {
             for (int g = 0; g < layer.NumKvHeads; g++)
@@ -235,9 +256,12 @@ public static unsafe partial class PagedAttention
         return longest;
     }
 
-    /// <summary>Whether runs take <see cref="AttendRunTiled"/> (AVX2 + FMA, head dims a multiple of 8), which keeps its own scratch.</summary>
+    /// <summary>
+    /// Whether runs take <see cref="AttendRunTiled"/> (AVX2 + FMA, head dims and block sizes multiples of 8), which keeps
+    /// its own scratch.
+    /// </summary>
     private static bool IsTiled(in KvLayerView layer, SimdWidth width) =>
-        width >= SimdWidth.V256 && layer.HeadDim % 8 == 0 && System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        width >= SimdWidth.V256 && layer.HeadDim % 8 == 0 && layer.BlockSize % 8 == 0 && System.Runtime.Intrinsics.X86.Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
 
     /// <summary>Most tokens in one attention run of <see cref="AttendBatch"/>.</summary>
     private const int MaxRun = 16;
@@ -263,7 +287,7 @@ public static unsafe partial class PagedAttention
     /// <param name="blockTable">The run's block table.</param>
     /// <param name="scale">Score scale.</param>
     /// <param name="scores">At least count · group · max(lengths) floats.</param>
-    /// <param name="widened">One F16 row widened to float (HeadDim floats), or empty for F32 caches.</param>
+    /// <param name="widened">One K or V row as floats (HeadDim floats).</param>
     /// <param name="g">The KV head.</param>
     /// <param name="width">SIMD width.</param>
     private static void AttendRun(
@@ -292,7 +316,7 @@ public static unsafe partial class PagedAttention
             for (int o = 0; o < inBlock; o++)
             {
                 int j = j0 + o;
-                var key = Row(tile + ((long)o * rowBytes), hd, f16, widened, width);
+                var key = KeyRow(tile, o, layer.BlockSize, hd, f16, widened);
                 for (int i = 0; i < count; i++)
                 {
                     if (j >= lengths[i])
@@ -397,7 +421,22 @@ public static unsafe partial class PagedAttention
         }
     }
 
-    /// <summary>A K or V row as floats: in place for F32, widened into <paramref name="buffer"/> for F16.</summary>
+    /// <summary>
+    /// Key <paramref name="offset"/> of a transposed K tile ([headDim][blockSize]) gathered into <paramref name="buffer"/> as floats
+    /// (generic path; the tiled path reads whole tiles).
+    /// </summary>
+    private static ReadOnlySpan<float> KeyRow(byte* tile, int offset, int blockSize, int headDim, bool f16, Span<float> buffer)
+    {
+        for (int d = 0; d < headDim; d++)
+        {
+            long index = ((long)d * blockSize) + offset;
+            buffer[d] = f16 ? (float)((Half*)tile)[index] : ((float*)tile)[index];
+        }
+
+        return buffer[..headDim];
+    }
+
+    /// <summary>A V row as floats: in place for F32, widened into <paramref name="buffer"/> for F16.</summary>
     private static ReadOnlySpan<float> Row(byte* row, int headDim, bool f16, Span<float> buffer, SimdWidth width)
     {
         if (!f16)
@@ -421,11 +460,12 @@ public static unsafe partial class PagedAttention
         }
     }
 
-    /// <summary>One element of token <paramref name="j"/> (reference path).</summary>
-    private static float ReadElement(in KvLayerView layer, byte* basePtr, ReadOnlySpan<int> blockTable, int j, int kvHead, int d)
+    /// <summary>Element d of token <paramref name="j"/> (reference path): a K tile is transposed, a V tile is not.</summary>
+    private static float ReadElement(in KvLayerView layer, byte* basePtr, ReadOnlySpan<int> blockTable, int j, int kvHead, int d, bool transposed)
     {
         byte* tile = layer.HeadTile(basePtr, blockTable[j / layer.BlockSize], kvHead);
-        long index = ((long)(j % layer.BlockSize) * layer.HeadDim) + d;
+        int offset = j % layer.BlockSize;
+        long index = transposed ? ((long)d * layer.BlockSize) + offset : ((long)offset * layer.HeadDim) + d;
         return layer.DataType == KvDataType.F16
             ? (float)((Half*)tile)[index]
             : ((float*)tile)[index];
@@ -449,7 +489,7 @@ public static unsafe partial class PagedAttention
             // The generic path needs the run's scores and a row to widen F16 into; the tiled one has its own scratch.
             bool tiled = IsTiled(layer, width);
             Span<float> scores = tiled ? default : Scores(count * (nHeads / layer.NumKvHeads) * MaxLength(kvLen + t0, count));
-            Span<float> widened = stackalloc float[!tiled && layer.DataType == KvDataType.F16 ? layer.HeadDim : 0];
+            Span<float> widened = stackalloc float[tiled ? 0 : layer.HeadDim];
             var table = new ReadOnlySpan<int>(tables + tableStart[t0], tablesLength - tableStart[t0]);
             long tokenWidth = (long)nHeads * layer.HeadDim;
             AttendRun(layer, q + (t0 * tokenWidth), output + (t0 * tokenWidth), nHeads, count, kvLen + t0, table, scale, scores, widened, g, width);

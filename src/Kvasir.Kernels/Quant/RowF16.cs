@@ -62,6 +62,44 @@ internal static class RowF16
         }
     }
 
+    /// <summary>
+    /// Widens <paramref name="count"/> halves (a multiple of 16) to floats with AVX2 where none of them is an infinity
+    /// or a NaN, in about two thirds of <see cref="Dequantize"/>'s instructions: the exponent-31 lane fix-up is left out
+    /// and one compare per 16 halves says whether it was needed. Returns false (with <paramref name="dst"/> partly
+    /// written) if it was or if AVX2 is missing; the caller then widens with <see cref="Dequantize"/>.
+    /// </summary>
+    /// <remarks>
+    /// For the attention's KV tiles, which are widened afresh at every decode step. The unpacks interleave within 128-bit
+    /// lanes, so the 16 halves' 64-bit quarters are first put in the order 0, 2, 1, 3: the low unpack then gives halves
+    /// 0–7 and the high one 8–15, in order.
+    /// </remarks>
+    public static unsafe bool TryWidenFinite(ushort* src, float* dst, int count)
+    {
+        if (!Avx2.IsSupported)
+        {
+            return false;
+        }
+
+        var magnitudeMask = Vector256.Create((ushort)0x7FFF);
+        var signMask = Vector256.Create((ushort)0x8000);
+        var largestFinite = Vector256.Create((short)0x7BFF);
+        var scale = Vector256.Create(BitConverter.UInt32BitsToSingle(TwoPow112Bits));
+        var special = Vector256<short>.Zero;
+        for (int i = 0; i < count; i += 16)
+        {
+            var h = Avx2.Permute4x64(Vector256.Load(src + i).AsUInt64(), 0b11_01_10_00).AsUInt16();
+            var magnitude = h & magnitudeMask;
+            var sign = h & signMask;
+            special |= Avx2.CompareGreaterThan(magnitude.AsInt16(), largestFinite);
+            var low = (Avx2.UnpackLow(magnitude, Vector256<ushort>.Zero).AsUInt32() << 13).AsSingle() * scale;
+            var high = (Avx2.UnpackHigh(magnitude, Vector256<ushort>.Zero).AsUInt32() << 13).AsSingle() * scale;
+            (low.AsUInt32() | Avx2.UnpackLow(Vector256<ushort>.Zero, sign).AsUInt32()).AsSingle().Store(dst + i);
+            (high.AsUInt32() | Avx2.UnpackHigh(Vector256<ushort>.Zero, sign).AsUInt32()).AsSingle().Store(dst + i + 8);
+        }
+
+        return special == Vector256<short>.Zero;
+    }
+
     /// <summary>Scalar reference: rounds each float to the nearest half (ties to even).</summary>
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
     {

@@ -40,15 +40,17 @@ public sealed unsafe class PagedAttentionTests
     [MemberData(nameof(Cases))]
     public void Attend_MatchesNaiveContiguousAttention(KvDataType type, int group)
     {
-        const int blockSize = 4;
         const int numKvHeads = 2;
         var rng = new Random(91 + (group * 10) + (int)type);
+
+        // Block size 4 takes the portable path at every width; 8 and 16 (the engine's default) the tiled one on AVX2.
+        foreach ((int blockSize, int[] kvLens) in new[] { (4, new[] { 0, 1, 3, 4, 5, 13, 37, 48 }), (8, [7, 8, 9, 61]), (16, [1, 15, 16, 17, 100, 192]) })
         foreach (int headDim in new[] { 20, 64 })
         {
             int nHeads = numKvHeads * group;
             foreach (int[] table in BlockTables())
             {
-                foreach (int kvLen in new[] { 0, 1, 3, 4, 5, 13, 37, 48 })
+                foreach (int kvLen in kvLens)
                 {
                     using var arena = new Arena(type, NumBlocks, blockSize, numKvHeads, headDim);
                     var layer = arena.View;
@@ -75,12 +77,12 @@ public sealed unsafe class PagedAttentionTests
                     var output = new float[nHeads * headDim];
 
                     PagedAttention.AttendReference(layer, q, nHeads, table, kvLen, scale, output, scratch);
-                    AssertOutput(expected, output, $"reference {type} group={group} hd={headDim} kvLen={kvLen} table={table[0]}");
+                    AssertOutput(expected, output, $"reference {type} group={group} bs={blockSize} hd={headDim} kvLen={kvLen} table={table[0]}");
                     foreach (var width in TestData.Widths())
                     {
                         output.AsSpan().Fill(float.NaN);
                         PagedAttention.Attend(layer, q, nHeads, table, kvLen, scale, output, scratch, width);
-                        AssertOutput(expected, output, $"{width} {type} group={group} hd={headDim} kvLen={kvLen} table={table[0]}");
+                        AssertOutput(expected, output, $"{width} {type} group={group} bs={blockSize} hd={headDim} kvLen={kvLen} table={table[0]}");
                     }
 
                     output.AsSpan().Fill(float.NaN);
@@ -92,13 +94,14 @@ public sealed unsafe class PagedAttentionTests
     }
 
     [Theory]
-    [InlineData(KvDataType.F32, 1)]
-    [InlineData(KvDataType.F16, 3)]
-    public void AttendBatch_EqualsAttendPerToken(KvDataType type, int group)
+    [InlineData(KvDataType.F32, 1, 4)]
+    [InlineData(KvDataType.F16, 3, 4)]
+    [InlineData(KvDataType.F32, 3, 16)]
+    [InlineData(KvDataType.F16, 7, 16)]
+    public void AttendBatch_EqualsAttendPerToken(KvDataType type, int group, int blockSize)
     {
         // Three sequences with their own block tables, laid end to end as the forward pass does: a 20-token
         // prefill chunk after 9 cached tokens, one decoding token at 37, and a 5-token chunk from the start.
-        const int blockSize = 4;
         const int numKvHeads = 2;
         const int headDim = 32;
         int nHeads = numKvHeads * group;
@@ -129,7 +132,7 @@ public sealed unsafe class PagedAttentionTests
         var q = TestData.Floats(rng, n * w, 1);
         float scale = 1 / MathF.Sqrt(headDim);
         var expected = new float[n * w];
-        var scratch = new float[48 * group];
+        var scratch = new float[NumBlocks * blockSize * group];
         for (int t = 0; t < n; t++)
         {
             PagedAttention.Attend(layer, q.AsSpan(t * w, w), nHeads, flat.AsSpan(starts[t]), lengths[t], scale, expected.AsSpan(t * w, w), scratch);
@@ -141,7 +144,7 @@ public sealed unsafe class PagedAttentionTests
         Assert.Equal(expected, actual);
 
         // A token whose length runs past its block table is refused before anything runs.
-        lengths[^1] = 49;
+        lengths[^1] = (tables[3].Length * blockSize) + 1;
         var ex = Assert.Throws<ArgumentException>(() => PagedAttention.AttendBatch(layer, q, nHeads, flat, [.. starts], [.. lengths], scale, actual, pool));
         Assert.Contains("kvLen", ex.Message);
     }
@@ -170,9 +173,10 @@ public sealed unsafe class PagedAttentionTests
         {
             for (int d = 0; d < headDim; d++)
             {
-                long index = ((((long)block * numKvHeads) + h) * blockSize * headDim) + ((long)offset * headDim) + d;
-                Assert.Equal(k[(h * headDim) + d], arena.Read(arena.View.K, index));
-                Assert.Equal(v[(h * headDim) + d], arena.Read(arena.View.V, index));
+                // Both tiles start at the same place; V holds the token's row, K (transposed) its column.
+                long tile = (((long)block * numKvHeads) + h) * blockSize * headDim;
+                Assert.Equal(k[(h * headDim) + d], arena.Read(arena.View.K, tile + ((long)d * blockSize) + offset));
+                Assert.Equal(v[(h * headDim) + d], arena.Read(arena.View.V, tile + ((long)offset * headDim) + d));
             }
         }
 

@@ -41,6 +41,45 @@ public class RowF16Tests
     }
 
     [Fact]
+    public unsafe void TryWidenFinite_EveryFiniteHalf_IsExact_AndRefusesInfinityAndNaN()
+    {
+        // Every finite half (both signs, zeros and subnormals included), in a scrambled order so that each 16-half
+        // group mixes magnitudes.
+        var finite = Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(h => (h & 0x7C00) != 0x7C00).ToArray();
+        new Random(5).Shuffle(finite);
+        int count = finite.Length / 16 * 16;
+        var y = new float[count];
+        fixed (ushort* src = finite)
+        fixed (float* dst = y)
+        {
+            if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                Assert.False(RowF16.TryWidenFinite(src, dst, 16));
+                return;
+            }
+
+            Assert.True(RowF16.TryWidenFinite(src, dst, count));
+            for (int i = 0; i < count; i++)
+            {
+                float expected = (float)BitConverter.UInt16BitsToHalf(finite[i]);
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[i]), $"half 0x{finite[i]:X4} at {i}: {y[i]}");
+            }
+
+            // One infinity or NaN anywhere makes it refuse.
+            foreach (ushort bad in new ushort[] { 0x7C00, 0xFC00, 0x7E00, 0xFFFF, 0x7C01 })
+            {
+                foreach (int at in new[] { 0, 7, 8, 15, 16 * 9, count - 1 })
+                {
+                    ushort saved = finite[at];
+                    finite[at] = bad;
+                    Assert.False(RowF16.TryWidenFinite(src, dst, count), $"0x{bad:X4} at {at}");
+                    finite[at] = saved;
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void BlockScaleReader_EveryHalf_IsExact()
     {
         var bytes = new byte[2];
