@@ -30,50 +30,105 @@ public static unsafe partial class PagedAttention
     [ThreadStatic]
     private static float[]? _tiledScratch;
 
-    /// <summary>Per-thread row table of the tiled path: [rows] query pointers, [rows] output pointers, [rows] key counts.</summary>
+    /// <summary>Per-thread row table of the tiled path: [rows] query pointers, [rows] output pointers, [rows] key counts, [rows] split flags.</summary>
     [ThreadStatic]
     private static nint[]? _tiledRows;
 
+    /// <summary>
+    /// KV head <paramref name="g"/>'s query rows of a run over keys [keyStart, keyStart + keyCount) (whole blocks). A row
+    /// whose length fits in <paramref name="keyCount"/> (every row, when <paramref name="partial"/> is null) gets its
+    /// normalized output; a longer row gets this segment's partial result in <paramref name="partial"/> for
+    /// <see cref="MergeSegments"/>: the unnormalized sums Σ e_j · v_j, then the segment's largest score m and Σ e_j,
+    /// where e_j = exp(s_j − m).
+    /// </summary>
+    /// <param name="layer">The KV arena view.</param>
+    /// <param name="q">count × [nHeads, hd] queries.</param>
+    /// <param name="output">count × [nHeads, hd] outputs.</param>
+    /// <param name="nHeads">Query heads.</param>
+    /// <param name="count">Tokens in the run.</param>
+    /// <param name="lengths">[count] keys each token attends to.</param>
+    /// <param name="blockTable">The run's block table.</param>
+    /// <param name="scale">Score scale.</param>
+    /// <param name="g">The KV head.</param>
+    /// <param name="keyStart">First key of the segment (a multiple of BlockSize).</param>
+    /// <param name="keyCount">Keys in a segment (int.MaxValue when the run is not split).</param>
+    /// <param name="partial">count × [nHeads, hd + 2] partial rows of this segment, or null.</param>
     private static void AttendRunTiled(
-        in KvLayerView layer, float* q, float* output, int nHeads, int count, int* lengths, ReadOnlySpan<int> blockTable, float scale, int g)
+        in KvLayerView layer, float* q, float* output, int nHeads, int count, int* lengths, ReadOnlySpan<int> blockTable, float scale, int g,
+        int keyStart, int keyCount, float* partial)
+    {
+        int hd = layer.HeadDim;
+        int group = nHeads / layer.NumKvHeads;
+        int tokenWidth = nHeads * hd;
+        int rows = count * group;
+        nint[] rowTable = _tiledRows is { } t && t.Length >= 4 * rows ? t : (_tiledRows = new nint[Math.Max(4 * rows, 64)]);
+        fixed (nint* rowBase = rowTable)
+        {
+            // The run's rows that have keys in this segment (row r is token r / group, query head g · group + r % group):
+            // query, output (or partial row), keys in the segment, and whether the output is partial.
+            float** qRow = (float**)rowBase;
+            float** outRow = (float**)(rowBase + rows);
+            nint* len = rowBase + (2 * rows);
+            nint* split = rowBase + (3 * rows);
+            int active = 0;
+            int maxLen = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                int token = r / group;
+                long head = ((long)g * group) + (r % group);
+                int rowLen = (int)Math.Clamp((long)lengths[token] - keyStart, 0, keyCount);
+                bool isSplit = partial != null && lengths[token] > keyCount;
+                float* outPtr = isSplit ? partial + (((token * (long)nHeads) + head) * (hd + 2)) : output + (token * (long)tokenWidth) + (head * hd);
+                if (rowLen == 0)
+                {
+                    if (lengths[token] == 0)
+                    {
+                        new Span<float>(outPtr, hd).Clear(); // no keys at all: a zero output, as the scalar path gives
+                    }
+
+                    continue;
+                }
+
+                qRow[active] = q + (token * (long)tokenWidth) + (head * hd);
+                outRow[active] = outPtr;
+                len[active] = rowLen;
+                split[active] = isSplit ? 1 : 0;
+                maxLen = Math.Max(maxLen, rowLen);
+                active++;
+            }
+
+            if (active > 0)
+            {
+                AttendRows(layer, qRow, outRow, len, split, active, maxLen, blockTable, keyStart / layer.BlockSize, scale, g);
+            }
+        }
+    }
+
+    /// <summary>The two passes of <see cref="AttendRunTiled"/> over its active rows, from block <paramref name="firstBlock"/> of the table.</summary>
+    private static void AttendRows(
+        in KvLayerView layer, float** qRow, float** outRow, nint* len, nint* split, int rows, int maxLen, ReadOnlySpan<int> blockTable,
+        int firstBlock, float scale, int g)
     {
         int hd = layer.HeadDim;
         int bs = layer.BlockSize;
-        int group = nHeads / layer.NumKvHeads;
-        int tokenWidth = nHeads * hd;
-        int maxLen = MaxLength(lengths, count);
         int blocks = (maxLen + bs - 1) / bs;
+        int lastBlock = firstBlock + blocks;
         int stride = blocks * bs;            // scores row stride
-        int rows = count * group;
         bool f16 = layer.DataType == KvDataType.F16;
         long tileFloats = f16 ? (long)bs * hd : 0;
         long need = tileFloats + ((long)rows * stride);
         float[] scratch = _tiledScratch is { } s && s.Length >= need ? s : (_tiledScratch = new float[Math.Max(need, 1 << 14)]);
-        nint[] rowTable = _tiledRows is { } t && t.Length >= 3 * rows ? t : (_tiledRows = new nint[Math.Max(3 * rows, 64)]);
         fixed (float* buffer = scratch)
-        fixed (nint* rowBase = rowTable)
         {
             float* widened = buffer;                 // [bs · hd] one F16 tile as floats
-            float* scores = buffer + tileFloats;     // [rows][stride]
-
-            // Row r of the run is token r / group, query head g · group + r % group: its query, its output, its length.
-            float** qRow = (float**)rowBase;
-            float** outRow = (float**)(rowBase + rows);
-            nint* len = rowBase + (2 * rows);
-            for (int r = 0; r < rows; r++)
-            {
-                long offset = ((long)(r / group) * tokenWidth) + (((long)(g * group) + (r % group)) * hd);
-                qRow[r] = q + offset;
-                outRow[r] = output + offset;
-                len[r] = lengths[r / group];
-            }
+            float* scores = buffer + tileFloats;     // [rows][stride], key j of the segment in column j
 
             // Pass 1: scores, block by block, four rows at a time.
-            for (int b = 0; b < blocks; b++)
+            for (int b = firstBlock; b < lastBlock; b++)
             {
-                Prefetch(layer, layer.K, blockTable, b + 1, blocks, g);
+                Prefetch(layer, layer.K, blockTable, b + 1, lastBlock, g);
                 float* keys = Tile(layer, layer.K, blockTable[b], g, widened);  // [hd][bs]
-                float* blockScores = scores + ((long)b * bs);
+                float* blockScores = scores + ((long)(b - firstBlock) * bs);
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
@@ -94,18 +149,29 @@ public static unsafe partial class PagedAttention
 
             for (int r = 0; r < rows; r++)
             {
-                Ops.Softmax(new Span<float>(scores + ((long)r * stride), (int)len[r]), SimdWidth.V256);
+                var rowScores = new Span<float>(scores + ((long)r * stride), (int)len[r]);
+                if (split[r] != 0)
+                {
+                    float max = Ops.Max(rowScores, SimdWidth.V256);
+                    outRow[r][hd] = max;
+                    outRow[r][hd + 1] = Ops.ExpSubtract(rowScores, max, SimdWidth.V256);
+                }
+                else
+                {
+                    Ops.Softmax(rowScores, SimdWidth.V256);
+                }
+
                 new Span<float>(outRow[r], hd).Clear();
             }
 
             // Pass 2: each output row accumulates the block's value rows weighted by its probabilities, two rows
             // per value load.
-            Prefetch(layer, layer.V, blockTable, 0, blocks, g);
-            for (int b = 0; b < blocks; b++)
+            Prefetch(layer, layer.V, blockTable, firstBlock, lastBlock, g);
+            for (int b = firstBlock; b < lastBlock; b++)
             {
-                Prefetch(layer, layer.V, blockTable, b + 1, blocks, g);
+                Prefetch(layer, layer.V, blockTable, b + 1, lastBlock, g);
                 float* values = Tile(layer, layer.V, blockTable[b], g, widened);  // [bs][hd]
-                int j0 = b * bs;
+                int j0 = (b - firstBlock) * bs;
                 int r = 0;
                 for (; r + 2 <= rows; r += 2)
                 {
@@ -127,6 +193,39 @@ public static unsafe partial class PagedAttention
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One row's output from its segments' partial rows (<see cref="AttendRunTiled"/>), in segment order:
+    /// <c>out = Σ_s w_s · o_s</c> with <c>w_s = exp(m_s − M) / Σ_t exp(m_t − M) · l_t</c>, M the largest m_s.
+    /// </summary>
+    /// <param name="first">Segment 0's partial row: hd sums, then m, then l.</param>
+    /// <param name="segmentStride">Floats from one segment's partial row to the next's.</param>
+    /// <param name="segments">Segments that hold keys of the row (each has at least one).</param>
+    /// <param name="hd">Head size.</param>
+    /// <param name="output">The row's hd outputs.</param>
+    private static void MergeSegments(float* first, long segmentStride, int segments, int hd, float* output)
+    {
+        float max = float.NegativeInfinity;
+        for (int s = 0; s < segments; s++)
+        {
+            max = MathF.Max(max, first[(s * segmentStride) + hd]);
+        }
+
+        float total = 0;
+        for (int s = 0; s < segments; s++)
+        {
+            float* row = first + (s * segmentStride);
+            total += MathF.Exp(row[hd] - max) * row[hd + 1];
+        }
+
+        var result = new Span<float>(output, hd);
+        result.Clear();
+        for (int s = 0; s < segments; s++)
+        {
+            float* row = first + (s * segmentStride);
+            Ops.MulAdd(MathF.Exp(row[hd] - max) / total, new ReadOnlySpan<float>(row, hd), result, SimdWidth.V256);
         }
     }
 

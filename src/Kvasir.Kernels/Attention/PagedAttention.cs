@@ -154,7 +154,21 @@ public static unsafe partial class PagedAttention
         Span<float> output, Span<float> scratch, SimdWidth width)
     {
         Validate(layer, q, nHeads, blockTable, kvLen, output, scratch);
-        Span<float> widened = stackalloc float[IsTiled(layer, width) ? 0 : layer.HeadDim]; // one K or V row as floats (generic path)
+        if (IsTiled(layer, width))
+        {
+            // The tiled path through the same plan as AttendBatch (key segments and their merge), on this thread.
+            int start = 0;
+            int* runStarts = stackalloc int[] { 0, 1 };
+            fixed (float* qt = q, ot = output)
+            fixed (int* table = blockTable)
+            {
+                Execute(layer, qt, ot, nHeads, table, blockTable.Length, &start, &kvLen, runStarts, 1, scale, width, pool: null);
+            }
+
+            return;
+        }
+
+        Span<float> widened = stackalloc float[layer.HeadDim]; // one K or V row as floats
         fixed (float* qp = q, op = output)
         {
             for (int g = 0; g < layer.NumKvHeads; g++)
@@ -227,20 +241,8 @@ public static unsafe partial class PagedAttention
         fixed (float* qp = q, op = output)
         fixed (int* tables = blockTables, starts = tableStart, lengths = kvLen, runStarts = runs)
         {
-            var work = new BatchWork(layer, qp, op, tables, blockTables.Length, starts, lengths, runStarts, nHeads, scale, Simd.Best);
-            int chunks = runCount * layer.NumKvHeads;
             long macs = maxKvLen * n * width * 2;
-            if (chunks == 1 || macs < 1 << 15)
-            {
-                for (int c = 0; c < chunks; c++)
-                {
-                    work.Execute(c);
-                }
-            }
-            else
-            {
-                pool.Run(chunks, work);
-            }
+            Execute(layer, qp, op, nHeads, tables, blockTables.Length, starts, lengths, runStarts, runCount, scale, Simd.Best, macs < 1 << 15 ? null : pool);
         }
     }
 
@@ -274,9 +276,10 @@ public static unsafe partial class PagedAttention
     private static int[]? _runs;
 
     /// <summary>
-    /// Attention of KV head <paramref name="g"/>'s query group for <paramref name="count"/> tokens that share one
-    /// block table (a run of a sequence's tokens; token i attends to its first lengths[i] keys). Each key and value
-    /// row is read, and widened from F16, once for the whole run; every token's arithmetic is the same as alone.
+    /// The portable path (no AVX2, or block sizes or head dims that are not multiples of 8): attention of KV head
+    /// <paramref name="g"/>'s query group for <paramref name="count"/> tokens that share one block table (a run of a
+    /// sequence's tokens; token i attends to its first lengths[i] keys). Each key and value row is read, and widened
+    /// from F16, once for the whole run; every token's arithmetic is the same as alone.
     /// </summary>
     /// <param name="layer">The KV arena view.</param>
     /// <param name="q">count × [nHeads, hd] queries, one token after another.</param>
@@ -295,12 +298,6 @@ public static unsafe partial class PagedAttention
         Span<float> scores, Span<float> widened, int g, SimdWidth width)
     {
         int hd = layer.HeadDim;
-        if (IsTiled(layer, width))
-        {
-            AttendRunTiled(layer, q, output, nHeads, count, lengths, blockTable, scale, g);
-            return;
-        }
-
         int group = nHeads / layer.NumKvHeads;
         int tokenWidth = nHeads * hd;
         int rowBytes = hd * layer.ElementBytes;
@@ -469,34 +466,5 @@ public static unsafe partial class PagedAttention
         return layer.DataType == KvDataType.F16
             ? (float)((Half*)tile)[index]
             : ((float*)tile)[index];
-    }
-
-    /// <summary>One <see cref="AttendBatch"/> call as a pool job: chunk c is run c / NumKvHeads, KV head c % NumKvHeads.</summary>
-    private readonly struct BatchWork(
-        KvLayerView layer, float* q, float* output, int* tables, int tablesLength, int* tableStart, int* kvLen, int* runStarts, int nHeads,
-        float scale, SimdWidth width) : IKernelWork
-    {
-        [ThreadStatic]
-        private static float[]? _scores;
-
-        public void Execute(int chunkIndex)
-        {
-            int run = chunkIndex / layer.NumKvHeads;
-            int g = chunkIndex % layer.NumKvHeads;
-            int t0 = runStarts[run];
-            int count = runStarts[run + 1] - t0;
-
-            // The generic path needs the run's scores and a row to widen F16 into; the tiled one has its own scratch.
-            bool tiled = IsTiled(layer, width);
-            Span<float> scores = tiled ? default : Scores(count * (nHeads / layer.NumKvHeads) * MaxLength(kvLen + t0, count));
-            Span<float> widened = stackalloc float[tiled ? 0 : layer.HeadDim];
-            var table = new ReadOnlySpan<int>(tables + tableStart[t0], tablesLength - tableStart[t0]);
-            long tokenWidth = (long)nHeads * layer.HeadDim;
-            AttendRun(layer, q + (t0 * tokenWidth), output + (t0 * tokenWidth), nHeads, count, kvLen + t0, table, scale, scores, widened, g, width);
-        }
-
-        /// <summary>This thread's scores buffer, at least <paramref name="need"/> floats.</summary>
-        private static float[] Scores(int need) =>
-            _scores is { } s && s.Length >= need ? s : (_scores = new float[Math.Max(need, 4096)]);
     }
 }

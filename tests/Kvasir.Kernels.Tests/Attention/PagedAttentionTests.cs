@@ -44,7 +44,7 @@ public sealed unsafe class PagedAttentionTests
         var rng = new Random(91 + (group * 10) + (int)type);
 
         // Block size 4 takes the portable path at every width; 8 and 16 (the engine's default) the tiled one on AVX2.
-        foreach ((int blockSize, int[] kvLens) in new[] { (4, new[] { 0, 1, 3, 4, 5, 13, 37, 48 }), (8, [7, 8, 9, 61]), (16, [1, 15, 16, 17, 100, 192]) })
+        foreach ((int blockSize, int[] kvLens) in new[] { (4, new[] { 0, 1, 3, 4, 5, 13, 37, 48 }), (8, [7, 8, 9, 61]), (16, [1, 15, 16, 17, 100, 128, 129, 192]) })
         foreach (int headDim in new[] { 20, 64 })
         {
             int nHeads = numKvHeads * group;
@@ -114,7 +114,9 @@ public sealed unsafe class PagedAttentionTests
             PagedAttention.WriteKv(layer, slot, TestData.Floats(rng, numKvHeads * headDim, 2), TestData.Floats(rng, numKvHeads * headDim, 3));
         }
 
-        (int Table, int Before, int Count)[] seqs = [(0, 9, 20), (2, 36, 1), (3, 0, 5)];
+        // With 16-token blocks the first chunk's rows straddle the 128-key segment length (some split, some not) and
+        // the decoding token is split in two.
+        (int Table, int Before, int Count)[] seqs = blockSize == 16 ? [(0, 120, 20), (2, 180, 1), (3, 0, 5)] : [(0, 9, 20), (2, 36, 1), (3, 0, 5)];
         var flat = seqs.SelectMany(x => tables[x.Table]).ToArray();
         var starts = new List<int>();
         var lengths = new List<int>();
@@ -147,6 +149,59 @@ public sealed unsafe class PagedAttentionTests
         lengths[^1] = (tables[3].Length * blockSize) + 1;
         var ex = Assert.Throws<ArgumentException>(() => PagedAttention.AttendBatch(layer, q, nHeads, flat, [.. starts], [.. lengths], scale, actual, pool));
         Assert.Contains("kvLen", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(KvDataType.F32, 3)]
+    [InlineData(KvDataType.F16, 8)]
+    public void LongContexts_SplitIntoKeySegments_MatchNaive_AndBatchEqualsAlone(KvDataType type, int group)
+    {
+        // Rows longer than one key segment (128 keys on the tiled path) are computed a segment at a time and merged;
+        // up to five segments here, the last one partial.
+        const int blockSize = 16;
+        const int numKvHeads = 2;
+        const int headDim = 64;
+        const int blocks = 40;
+        int nHeads = numKvHeads * group;
+        var rng = new Random(97 + group);
+        using var arena = new Arena(type, blocks, blockSize, numKvHeads, headDim);
+        var layer = arena.View;
+        var table = Enumerable.Range(0, blocks).ToArray();
+        new Random(98).Shuffle(table);
+        int kvMax = blocks * blockSize;
+        var keys = new float[kvMax][];
+        var values = new float[kvMax][];
+        for (int j = 0; j < kvMax; j++)
+        {
+            keys[j] = TestData.Floats(rng, numKvHeads * headDim, 2);
+            values[j] = TestData.Floats(rng, numKvHeads * headDim, 3);
+            PagedAttention.WriteKv(layer, (table[j / blockSize] * blockSize) + (j % blockSize), keys[j], values[j]);
+            if (type == KvDataType.F16)
+            {
+                RoundToHalf(keys[j]);
+                RoundToHalf(values[j]);
+            }
+        }
+
+        int[] lengths = [257, 400, 640, 130];
+        int w = nHeads * headDim;
+        var q = TestData.Floats(rng, lengths.Length * w, 1);
+        float scale = 1 / MathF.Sqrt(headDim);
+        var alone = new float[lengths.Length * w];
+        var scratch = new float[kvMax * group];
+        for (int t = 0; t < lengths.Length; t++)
+        {
+            var expected = Naive(q.AsSpan(t * w, w).ToArray(), keys[..lengths[t]], values[..lengths[t]], nHeads, numKvHeads, headDim, scale);
+            PagedAttention.Attend(layer, q.AsSpan(t * w, w), nHeads, table, lengths[t], scale, alone.AsSpan(t * w, w), scratch);
+            AssertOutput(expected, alone.AsSpan(t * w, w).ToArray(), $"{type} group={group} kvLen={lengths[t]}");
+        }
+
+        // The four tokens as one batch (sharing the table, they form one run, split into five segments): each token
+        // gets its bits alone.
+        using var pool = new KernelThreadPool(3);
+        var batched = new float[lengths.Length * w];
+        PagedAttention.AttendBatch(layer, q, nHeads, table, [0, 0, 0, 0], lengths, scale, batched, pool);
+        Assert.Equal(alone, batched);
     }
 
     [Theory]
