@@ -81,7 +81,7 @@ public static unsafe partial class PagedAttention
                 float* outPtr = isSplit ? partial + (((token * (long)nHeads) + head) * (hd + 2)) : output + (token * (long)tokenWidth) + (head * hd);
                 if (rowLen == 0)
                 {
-                    if (lengths[token] == 0)
+                    if (lengths[token] == 0 && keyStart == 0)
                     {
                         new Span<float>(outPtr, hd).Clear(); // no keys at all: a zero output, as the scalar path gives
                     }
