@@ -55,22 +55,24 @@ public static unsafe partial class PagedAttention
             byte* kTile = layer.HeadTile(layer.K, blockId, h);
             if (layer.DataType == KvDataType.F16)
             {
-                var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(keyRow);
-                var dst = (ushort*)kTile + offset;
-                for (int d = 0; d < hd; d++)
-                {
-                    dst[(long)d * layer.BlockSize] = src[d];
-                }
+                StoreColumn<ushort>(keyRow, kTile, offset, layer.BlockSize);
             }
             else
             {
-                var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(keyRow);
-                var dst = (float*)kTile + offset;
-                for (int d = 0; d < hd; d++)
-                {
-                    dst[(long)d * layer.BlockSize] = src[d];
-                }
+                StoreColumn<float>(keyRow, kTile, offset, layer.BlockSize);
             }
+        }
+    }
+
+    /// <summary>Stores a row of elements as column <paramref name="offset"/> of a transposed tile ([row length][blockSize]).</summary>
+    private static void StoreColumn<T>(ReadOnlySpan<byte> row, byte* tile, int offset, int blockSize)
+        where T : unmanaged
+    {
+        var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(row);
+        T* dst = (T*)tile + offset;
+        for (int d = 0; d < src.Length; d++)
+        {
+            dst[(long)d * blockSize] = src[d];
         }
     }
 
