@@ -73,9 +73,15 @@ internal static partial class BlockQ4_K
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -121,9 +127,14 @@ internal static partial class BlockQ4_K
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference: Σ_s d·sc·(q·x) − dmin·m·Σx.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference: Σ_s d·sc·(q·x) − dmin·m·Σx.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);

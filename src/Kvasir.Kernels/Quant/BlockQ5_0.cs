@@ -43,9 +43,15 @@ internal static class BlockQ5_0
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -78,9 +84,14 @@ internal static class BlockQ5_0
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);
@@ -97,6 +108,57 @@ internal static class BlockQ5_0
         }
 
         return Vector256.Sum(acc);
+    }
+
+    /// <summary>The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>.</summary>
+    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            float scale = QuantSimd.ReadHalf(ref block);
+            ref float y = ref Unsafe.Add(ref d, b * BlockSize);
+            Unpack128(ref block, out var low, out var high);
+            QuantSimd.Store16(low, scale, ref y);
+            QuantSimd.Store16(high, scale, ref Unsafe.Add(ref y, 16));
+        }
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
+    /// Σ (q − 16)·x as four partial sums, then one fused multiply-add by the block scale.
+    /// </summary>
+    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
+            Unpack128(ref block, out var low, out var high);
+            var partial = QuantSimd.Dot16(low, ref xb) + QuantSimd.Dot16(high, ref Unsafe.Add(ref xb, 16));
+            acc = Simd.MulAdd(partial, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
+        }
+
+        return Vector128.Sum(acc);
+    }
+
+    /// <summary>A block's 32 values q − 16 as two Vector128s: elements 0–15 (low nibbles, qh bits 0–15) and 16–31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high)
+    {
+        var bytes = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6));
+        uint qh = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2));
+
+        // As the AVX2 path: a clear fifth bit ORs 0xF0 onto the nibble (as a signed byte, nibble − 16), a set one leaves
+        // the nibble ((nibble + 16) − 16), which saves the subtraction.
+        var f0 = Vector128.Create((byte)0xF0);
+        low = ((bytes & Vector128.Create((byte)0x0F)) | Vector128.AndNot(f0, QuantSimd.BitMask16(qh))).AsSByte();
+        high = ((bytes >>> 4) | Vector128.AndNot(f0, QuantSimd.BitMask16(qh >> 16))).AsSByte();
     }
 
     /// <summary>ggml's reference quantizer (<c>quantize_row_q5_0_ref</c>).</summary>

@@ -43,9 +43,15 @@ internal static class BlockQ5_1
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -82,9 +88,14 @@ internal static class BlockQ5_1
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference: Σ_b d·(q·x) + m·Σx.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference: Σ_b d·(q·x) + m·Σx.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);
@@ -102,6 +113,59 @@ internal static class BlockQ5_1
         }
 
         return Vector256.Sum(acc);
+    }
+
+    /// <summary>The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>.</summary>
+    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            float scale = QuantSimd.ReadHalf(ref block);
+            float min = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
+            ref float y = ref Unsafe.Add(ref d, b * BlockSize);
+            Unpack128(ref block, out var low, out var high);
+            QuantSimd.Store16(low, scale, min, ref y);
+            QuantSimd.Store16(high, scale, min, ref Unsafe.Add(ref y, 16));
+        }
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
+    /// d·Σ q·x and m·Σ x as four partial sums each, one fused multiply-add per term.
+    /// </summary>
+    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Unpack128(ref block, out var low, out var high);
+            acc = QuantSimd.DotAffine32(
+                low,
+                high,
+                QuantSimd.ReadHalf(ref block),
+                QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)),
+                ref Unsafe.Add(ref xr, b * BlockSize),
+                acc);
+        }
+
+        return Vector128.Sum(acc);
+    }
+
+    /// <summary>A block's 32 values q (0..31) as two Vector128s: elements 0–15 (low nibbles, qh bits 0–15) and 16–31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high)
+    {
+        var bytes = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 8));
+        uint qh = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 4));
+        var bit4 = Vector128.Create((byte)0x10);
+        low = ((bytes & Vector128.Create((byte)0x0F)) | (QuantSimd.BitMask16(qh) & bit4)).AsSByte();
+        high = ((bytes >>> 4) | (QuantSimd.BitMask16(qh >> 16) & bit4)).AsSByte();
     }
 
     /// <summary>ggml's reference quantizer (<c>quantize_row_q5_1_ref</c>).</summary>

@@ -57,9 +57,15 @@ internal static partial class BlockQ6_K
         }
     }
 
-    /// <summary>Dequantizes on Vector256 when allowed (bit-exact with the reference), else the reference.</summary>
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             DequantizeReference(src, dst);
@@ -102,9 +108,14 @@ internal static partial class BlockQ6_K
         return sum;
     }
 
-    /// <summary>Dot product on Vector256 when allowed, else the reference.</summary>
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
     {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
         {
             return DotReference(row, x);

@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Kvasir.Kernels.Quant;
 
 /// <summary>
-/// Building blocks shared by the block formats' Vector256 paths: reading fp16 scales, splitting nibbles,
-/// and turning 32 small integers into floats to dot with activations or to store.
+/// Building blocks shared by the block formats' Vector256 and Vector128 paths: reading fp16 scales, splitting nibbles,
+/// and turning 32 (or 16) small integers into floats to dot with activations or to store.
 /// </summary>
 internal static class QuantSimd
 {
@@ -144,6 +144,58 @@ internal static class QuantSimd
         (Vector128.ConvertToSingle(Vector128.WidenUpper(q0)) * scale).StoreUnsafe(ref dst, 4);
         (Vector128.ConvertToSingle(Vector128.WidenLower(q1)) * scale).StoreUnsafe(ref dst, 8);
         (Vector128.ConvertToSingle(Vector128.WidenUpper(q1)) * scale).StoreUnsafe(ref dst, 12);
+    }
+
+    /// <summary>
+    /// Stores <c>q[i] * scale + offset</c> for 16 int8 values on Vector128, as a multiply then an add (never fused), so
+    /// that the result is bit-identical to the scalar reference (the affine formats; the K-quants pass −dmin·m, and
+    /// <c>a + (−b)</c> is <c>a − b</c> exactly).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store16(Vector128<sbyte> q, float scale, float offset, ref float dst)
+    {
+        Vector128<short> q0 = Vector128.WidenLower(q);
+        Vector128<short> q1 = Vector128.WidenUpper(q);
+        var vOffset = Vector128.Create(offset);
+        ((Vector128.ConvertToSingle(Vector128.WidenLower(q0)) * scale) + vOffset).StoreUnsafe(ref dst);
+        ((Vector128.ConvertToSingle(Vector128.WidenUpper(q0)) * scale) + vOffset).StoreUnsafe(ref dst, 4);
+        ((Vector128.ConvertToSingle(Vector128.WidenLower(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 8);
+        ((Vector128.ConvertToSingle(Vector128.WidenUpper(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 12);
+    }
+
+    /// <summary>Σ x[i] over 16 floats on Vector128, as 4 partial sums (the "min" term of affine blocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum16(ref float x) =>
+        (Vector128.LoadUnsafe(ref x) + Vector128.LoadUnsafe(ref x, 4)) +
+        (Vector128.LoadUnsafe(ref x, 8) + Vector128.LoadUnsafe(ref x, 12));
+
+    /// <summary>
+    /// <c>acc + scale · Σ q[i]·x[i] + offset · Σ x[i]</c> over 32 values on Vector128 (<paramref name="low"/>: elements
+    /// 0–15, <paramref name="high"/>: 16–31), as 4 partial sums: the float dot of an affine block or sub-block (Q4_1,
+    /// Q5_1, Q4_K, Q5_K), two fused multiply-adds as on Vector256.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> DotAffine32(
+        Vector128<sbyte> low, Vector128<sbyte> high, float scale, float offset, ref float x, Vector128<float> acc)
+    {
+        ref float x16 = ref Unsafe.Add(ref x, 16);
+        acc = Simd.MulAdd(Dot16(low, ref x) + Dot16(high, ref x16), Vector128.Create(scale), acc);
+        return Simd.MulAdd(Sum16(ref x) + Sum16(ref x16), Vector128.Create(offset), acc);
+    }
+
+    /// <summary>
+    /// Bits 0–15 of <paramref name="bits"/> as 16 bytes of 0xFF (bit set) or 0 (bit k → byte k), in portable Vector128
+    /// operations (the Q5 high bits on SSE and NEON alike).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> BitMask16(uint bits)
+    {
+        // Each of the two bytes repeated over 8 bytes by a multiply (it cannot carry: the byte is < 256); byte k then
+        // keeps only bit k % 8 and equals that bit exactly when it is set. No shuffle, so no table or SSSE3/TBL needed.
+        const ulong repeat = 0x0101010101010101UL;
+        var bit = Vector128.Create(0x8040201008040201UL).AsByte();
+        var spread = Vector128.Create((bits & 0xFF) * repeat, ((bits >> 8) & 0xFF) * repeat).AsByte();
+        return Vector128.Equals(spread & bit, bit);
     }
 
     /// <summary>Whether the Vector128 path of a quant row applies: asked for V128, or wider but Vector256 is not accelerated.</summary>
