@@ -254,7 +254,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         }
     }
 
-    /// <summary>F16 decode: rows against tokens prescaled by 2^112 (see <see cref="RowF16.DotPrescaled"/>).</summary>
+    /// <summary>F16 decode (below <see cref="TiledMinTokens"/> tokens): rows against tokens prescaled by 2^112, two tokens per widening (see <see cref="RowF16.DotPrescaled2"/>).</summary>
     private void PrescaledF16Rows(int r0, int r1)
     {
         float* scaled = (float*)_activations;
@@ -266,7 +266,15 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             }
 
             ushort* row = (ushort*)(_weights + (r * _rowBytes));
-            for (int t = 0; t < _n; t++)
+            int t = 0;
+            for (; t + 2 <= _n; t += 2)
+            {
+                long offset = (long)t * _cols;
+                RowF16.DotPrescaled2(row, scaled + offset, _x + offset, scaled + offset + _cols, _x + offset + _cols, _cols, _width,
+                    out _y[((long)t * _rows) + r], out _y[((long)(t + 1) * _rows) + r]);
+            }
+
+            if (t < _n)
             {
                 long offset = (long)t * _cols;
                 _y[((long)t * _rows) + r] = RowF16.DotPrescaled(row, scaled + offset, _x + offset, _cols, _width);

@@ -292,6 +292,110 @@ internal static class RowF16
     }
 
     /// <summary>
+    /// <see cref="DotPrescaled"/> of one row with two tokens at once: each 8 halves are widened once for both, and each
+    /// token's arithmetic (accumulators, order of the sums, tails, the fallback for rows with an infinity or NaN) is the
+    /// one it gets alone, so the results are bit-identical to two <see cref="DotPrescaled"/> calls. Batched F16 decode
+    /// of two and three sequences goes through it.
+    /// </summary>
+    /// <param name="w">The row's n halves.</param>
+    /// <param name="xScaled0">Token 0 times 2^112 (<see cref="TryPrescale"/>).</param>
+    /// <param name="x0">Token 0 as is (for the fallback and the scalar tail).</param>
+    /// <param name="xScaled1">Token 1 times 2^112.</param>
+    /// <param name="x1">Token 1 as is.</param>
+    /// <param name="n">Elements.</param>
+    /// <param name="width">SIMD width: at <see cref="SimdWidth.V512"/> the two tokens go through <see cref="DotPrescaled"/> one at a time.</param>
+    /// <param name="result0">Token 0's dot.</param>
+    /// <param name="result1">Token 1's dot.</param>
+    public static unsafe void DotPrescaled2(
+        ushort* w, float* xScaled0, float* x0, float* xScaled1, float* x1, int n, SimdWidth width, out float result0, out float result1)
+    {
+        if (width >= SimdWidth.V512 && n >= 32)
+        {
+            result0 = DotPrescaled(w, xScaled0, x0, n, width);
+            result1 = DotPrescaled(w, xScaled1, x1, n, width);
+            return;
+        }
+
+        var mask = Vector256.Create(unchecked((int)0x8FFFE000));
+        var magnitude = Vector256.Create((ushort)0x7FFF);
+        var largest = Vector256<ushort>.Zero;
+        int i = 0;
+        float sum0 = 0;
+        float sum1 = 0;
+        if (n >= 16)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (; i <= n - 32; i += 32)
+            {
+                largest = Avx2.Max(largest, Avx2.Max(Vector256.Load(w + i), Vector256.Load(w + i + 16)) & magnitude);
+                var f0 = ((Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask).AsSingle();
+                var f1 = ((Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask).AsSingle();
+                var f2 = ((Avx2.ConvertToVector256Int32((short*)(w + i + 16)) << 13) & mask).AsSingle();
+                var f3 = ((Avx2.ConvertToVector256Int32((short*)(w + i + 24)) << 13) & mask).AsSingle();
+                a0 = Simd.MulAdd(f0, Vector256.Load(xScaled0 + i), a0);
+                a1 = Simd.MulAdd(f1, Vector256.Load(xScaled0 + i + 8), a1);
+                a2 = Simd.MulAdd(f2, Vector256.Load(xScaled0 + i + 16), a2);
+                a3 = Simd.MulAdd(f3, Vector256.Load(xScaled0 + i + 24), a3);
+                b0 = Simd.MulAdd(f0, Vector256.Load(xScaled1 + i), b0);
+                b1 = Simd.MulAdd(f1, Vector256.Load(xScaled1 + i + 8), b1);
+                b2 = Simd.MulAdd(f2, Vector256.Load(xScaled1 + i + 16), b2);
+                b3 = Simd.MulAdd(f3, Vector256.Load(xScaled1 + i + 24), b3);
+            }
+
+            for (; i <= n - 16; i += 16)
+            {
+                largest = Avx2.Max(largest, Vector256.Load(w + i) & magnitude);
+                var f0 = ((Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask).AsSingle();
+                var f1 = ((Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask).AsSingle();
+                a0 = Simd.MulAdd(f0, Vector256.Load(xScaled0 + i), a0);
+                a1 = Simd.MulAdd(f1, Vector256.Load(xScaled0 + i + 8), a1);
+                b0 = Simd.MulAdd(f0, Vector256.Load(xScaled1 + i), b0);
+                b1 = Simd.MulAdd(f1, Vector256.Load(xScaled1 + i + 8), b1);
+            }
+
+            sum0 += Vector256.Sum((a0 + a2) + (a1 + a3));
+            sum1 += Vector256.Sum((b0 + b2) + (b1 + b3));
+        }
+
+        if (n - i >= 8)
+        {
+            var mask128 = Vector128.Create(unchecked((int)0x8FFFE000));
+            Vector128<float> a0 = default, a1 = default, b0 = default, b1 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                largest = Avx2.Max(largest, Vector256.Create(Vector128.Load(w + i), Vector128<ushort>.Zero) & magnitude);
+                var f0 = ((Sse41.ConvertToVector128Int32((short*)(w + i)) << 13) & mask128).AsSingle();
+                var f1 = ((Sse41.ConvertToVector128Int32((short*)(w + i + 4)) << 13) & mask128).AsSingle();
+                a0 = Simd.MulAdd(f0, Vector128.Load(xScaled0 + i), a0);
+                a1 = Simd.MulAdd(f1, Vector128.Load(xScaled0 + i + 4), a1);
+                b0 = Simd.MulAdd(f0, Vector128.Load(xScaled1 + i), b0);
+                b1 = Simd.MulAdd(f1, Vector128.Load(xScaled1 + i + 4), b1);
+            }
+
+            sum0 += Vector128.Sum(a0 + a1);
+            sum1 += Vector128.Sum(b0 + b1);
+        }
+
+        if (Vector256.GreaterThanAny(largest, Vector256.Create((ushort)0x7BFF)))
+        {
+            result0 = Dot(new ReadOnlySpan<byte>(w, 2 * n), new ReadOnlySpan<float>(x0, n), SimdWidth.V256);
+            result1 = Dot(new ReadOnlySpan<byte>(w, 2 * n), new ReadOnlySpan<float>(x1, n), SimdWidth.V256);
+            return;
+        }
+
+        for (; i < n; i++)
+        {
+            float h = (float)BitConverter.UInt16BitsToHalf(w[i]);
+            sum0 += h * x0[i];
+            sum1 += h * x1[i];
+        }
+
+        result0 = sum0;
+        result1 = sum1;
+    }
+
+    /// <summary>
     /// The 32-halves-at-a-time loop of <see cref="DotPrescaled"/> on Vector512, from <paramref name="i"/> (advanced
     /// past what it did): returns the four Vector256 accumulators that loop would hold (lanes 0–7 and 8–15 of the
     /// first 512-bit accumulator are its acc0 and acc1, those of the second its acc2 and acc3) and the largest

@@ -204,14 +204,23 @@ public class RowF16Tests
                 var scaled = new float[n + offset];
                 Assert.True(RowF16.TryPrescale(x.AsSpan(offset), scaled.AsSpan(offset)));
                 float expected = RowF16.Dot(MemoryMarshal.AsBytes(halves.AsSpan(offset)), x.AsSpan(offset), SimdWidth.V256);
+                var x2 = TestData.Floats(rng, n + offset, 2);
+                var scaled2 = new float[n + offset];
+                Assert.True(RowF16.TryPrescale(x2.AsSpan(offset), scaled2.AsSpan(offset)));
+                float expected2 = RowF16.Dot(MemoryMarshal.AsBytes(halves.AsSpan(offset)), x2.AsSpan(offset), SimdWidth.V256);
                 fixed (ushort* w = halves)
-                fixed (float* xs = scaled, xp = x)
+                fixed (float* xs = scaled, xp = x, xs2 = scaled2, xp2 = x2)
                 {
                     // V512 runs the Vector512 loop (in software without AVX-512): the same bits too.
                     foreach (var width in new[] { SimdWidth.V256, SimdWidth.V512 })
                     {
                         float actual = RowF16.DotPrescaled(w + offset, xs + offset, xp + offset, n, width);
                         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+
+                        // Two tokens at once: each gets the bits it gets alone.
+                        RowF16.DotPrescaled2(w + offset, xs + offset, xp + offset, xs2 + offset, xp2 + offset, n, width, out float pair0, out float pair1);
+                        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(pair0));
+                        Assert.Equal(BitConverter.SingleToInt32Bits(expected2), BitConverter.SingleToInt32Bits(pair1));
                     }
                 }
             }
@@ -250,6 +259,8 @@ public class RowF16Tests
                 {
                     float actual = RowF16.DotPrescaled(w, xs, xp, n, width);
                     Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : expected == actual, $"n {n} {width}: expected {expected}, got {actual}");
+                    RowF16.DotPrescaled2(w, xs, xp, xs, xp, n, width, out float pair0, out float pair1);
+                    Assert.True(float.IsNaN(expected) ? float.IsNaN(pair0) && float.IsNaN(pair1) : expected == pair0 && expected == pair1, $"pair, n {n} {width}");
                 }
             }
         }
