@@ -69,6 +69,13 @@ public sealed class EngineLoop : IAsyncDisposable
     public void Abort(string requestId) => _commands.Writer.TryWrite(new Command.Abort(requestId));
 
     /// <summary>
+    /// Starts refusing new requests (<see cref="SubmitStatus.ShuttingDown"/>) while the engine keeps running the ones in
+    /// flight; <see cref="StopAsync"/> then drains and ends it. A host calls this as soon as shutdown begins, before
+    /// its web server waits for the open HTTP requests.
+    /// </summary>
+    public void BeginDraining() => _draining = true;
+
+    /// <summary>
     /// Stops the engine: refuses new requests, lets the requests in flight finish (or aborts them when
     /// <paramref name="cancellationToken"/> fires), then ends the thread.
     /// </summary>

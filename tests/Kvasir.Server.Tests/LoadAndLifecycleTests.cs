@@ -65,10 +65,10 @@ public sealed class LoadAndLifecycleTests
     public async Task ShutdownDrainsTheRequestInFlightAndRefusesNewOnes()
     {
         await using var s = await TestServer.StartAsync(TestModels.Slow, new EngineOptions { KvCacheMemoryBytes = 16L << 20 });
-        // Long enough to be seen running by the 10 ms poll below: since the attention got faster this small model
-        // finishes 600 tokens between two polls, and the test missed the request in flight (seen: finished, never
-        // running); 3,500 tokens (its context is 4,096) run for about ten polls on the development machine.
-        var inFlight = Json.PostAsync(s.Http, "/v1/completions", """{"prompt":"Keep going.","max_tokens":3500,"ignore_eos":true}""");
+        // Long enough to be seen running by the poll below: since the attention got faster this small model finished
+        // 60 (and 600) tokens before the poll ever saw the request running (seen: finished, never running), 2,000
+        // were seen every time; short enough to finish well within the host's 30 s shutdown timeout in a Debug build.
+        var inFlight = Json.PostAsync(s.Http, "/v1/completions", """{"prompt":"Keep going.","max_tokens":2000,"ignore_eos":true}""");
         await WaitUntil(() => s.Engine.Metrics.NumRequestsRunning == 1, TimeSpan.FromSeconds(10));
 
         var stopping = s.Server.StopAsync();
@@ -79,7 +79,7 @@ public sealed class LoadAndLifecycleTests
         var (status, json, _) = await inFlight;
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("length", json.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal(3500, json.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(2000, json.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         await stopping;
         Assert.Equal(s.Engine.NumBlocks, s.Engine.NumFreeBlocks);
     }
