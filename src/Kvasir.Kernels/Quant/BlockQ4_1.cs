@@ -43,7 +43,7 @@ internal static class BlockQ4_1
     {
         if (QuantSimd.Use128(width))
         {
-            Dequantize128(src, dst);
+            QuantSimd.DequantizeAffine128<Block128>(src, dst);
             return;
         }
 
@@ -88,7 +88,7 @@ internal static class BlockQ4_1
     {
         if (QuantSimd.Use128(width))
         {
-            return Dot128(row, x);
+            return QuantSimd.DotAffine128<Block128>(row, x);
         }
 
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
@@ -110,46 +110,13 @@ internal static class BlockQ4_1
         return Vector256.Sum(acc);
     }
 
-    /// <summary>The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>.</summary>
-    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    /// <summary>How the shared Vector128 affine-block loops (<see cref="QuantSimd.DequantizeAffine128{TBlock}"/>) read this format.</summary>
+    private readonly struct Block128 : QuantSimd.IAffineBlock128
     {
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            float scale = QuantSimd.ReadHalf(ref block);
-            float min = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
-            ref float y = ref Unsafe.Add(ref d, b * BlockSize);
-            Unpack128(ref block, out var low, out var high);
-            QuantSimd.Store16(low, scale, min, ref y);
-            QuantSimd.Store16(high, scale, min, ref Unsafe.Add(ref y, 16));
-        }
-    }
+        public static int BlockBytes => BlockQ4_1.BlockBytes;
 
-    /// <summary>
-    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
-    /// d·Σ q·x and m·Σ x as four partial sums each, one fused multiply-add per term.
-    /// </summary>
-    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
-    {
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector128<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            Unpack128(ref block, out var low, out var high);
-            acc = QuantSimd.DotAffine32(
-                low,
-                high,
-                QuantSimd.ReadHalf(ref block),
-                QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)),
-                ref Unsafe.Add(ref xr, b * BlockSize),
-                acc);
-        }
-
-        return Vector128.Sum(acc);
+        public static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high) =>
+            BlockQ4_1.Unpack128(ref block, out low, out high);
     }
 
     /// <summary>A block's 32 values q (0..15) as two Vector128s: elements 0–15 (low nibbles) and 16–31 (high nibbles).</summary>

@@ -198,6 +198,54 @@ internal static class QuantSimd
         return Vector128.Equals(spread & bit, bit);
     }
 
+    /// <summary>A block format of 32 affine values (fp16 d at offset 0, fp16 m at offset 2: Q4_1, Q5_1) for the Vector128 loops.</summary>
+    internal interface IAffineBlock128
+    {
+        /// <summary>Bytes per block.</summary>
+        static abstract int BlockBytes { get; }
+
+        /// <summary>The block's 32 unsigned values q as elements 0–15 and 16–31.</summary>
+        static abstract void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high);
+    }
+
+    /// <summary>The Vector128 path (SSE, NEON) of an affine format's dequantize: <c>d · q + m</c>, bit-exact with the reference.</summary>
+    public static void DequantizeAffine128<TBlock>(ReadOnlySpan<byte> src, Span<float> dst)
+        where TBlock : struct, IAffineBlock128
+    {
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * TBlock.BlockBytes);
+            float scale = ReadHalf(ref block);
+            float min = ReadHalf(ref Unsafe.Add(ref block, 2));
+            ref float y = ref Unsafe.Add(ref d, b * 32);
+            TBlock.Unpack128(ref block, out var low, out var high);
+            Store16(low, scale, min, ref y);
+            Store16(high, scale, min, ref Unsafe.Add(ref y, 16));
+        }
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of an affine format's float dot: per block d·Σ q·x and m·Σ x as four partial sums
+    /// each, one fused multiply-add per term.
+    /// </summary>
+    public static float DotAffine128<TBlock>(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+        where TBlock : struct, IAffineBlock128
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * TBlock.BlockBytes);
+            TBlock.Unpack128(ref block, out var low, out var high);
+            acc = DotAffine32(low, high, ReadHalf(ref block), ReadHalf(ref Unsafe.Add(ref block, 2)), ref Unsafe.Add(ref xr, b * 32), acc);
+        }
+
+        return Vector128.Sum(acc);
+    }
+
     /// <summary>Whether the Vector128 path of a quant row applies: asked for V128, or wider but Vector256 is not accelerated.</summary>
     public static bool Use128(SimdWidth width) =>
         width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated);
