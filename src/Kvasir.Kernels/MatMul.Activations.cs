@@ -134,12 +134,13 @@ public static unsafe partial class MatMul
     private static byte* ActivationBuffer(long bytes, int slot)
     {
         var buffers = _activationBuffers ??= new byte[3][];
-        if (buffers[slot] is null || buffers[slot].Length < bytes)
+        if (buffers[slot] is null || buffers[slot].Length < bytes + MatMulWork.CacheLineBytes)
         {
-            buffers[slot] = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes, 4096), pinned: true);
+            buffers[slot] = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes + MatMulWork.CacheLineBytes, 4096), pinned: true);
         }
 
-        return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffers[slot][0]);
+        // From the first cache-line boundary: the GEMM loads the packed tokens as whole vectors.
+        return (byte*)MatMulWork.AlignUp(System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffers[slot][0]));
     }
 
     /// <summary>How a product's activations were prepared (a later product of a group may use the same data).</summary>

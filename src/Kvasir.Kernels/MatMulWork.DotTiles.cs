@@ -14,40 +14,38 @@ internal readonly unsafe partial struct MatMulWork
     private void DotTiledRows(int r0, int r1)
     {
         int cols = _cols;
-        fixed (float* buffer = RowScratch())
+        float* buffer = RowScratch();
+        float** w = stackalloc float*[RowGroup];
+        for (int t0 = 0; t0 < _n; t0 += _tokenTile)
         {
-            float** w = stackalloc float*[RowGroup];
-            for (int t0 = 0; t0 < _n; t0 += _tokenTile)
+            int t1 = Math.Min(_n, t0 + _tokenTile);
+            for (int r = r0; r < r1; r += RowGroup)
             {
-                int t1 = Math.Min(_n, t0 + _tokenTile);
-                for (int r = r0; r < r1; r += RowGroup)
+                int groupRows = Math.Min(RowGroup, r1 - r);
+                LoadRows(r, groupRows, buffer, w);
+
+                if (groupRows == RowGroup)
                 {
-                    int groupRows = Math.Min(RowGroup, r1 - r);
-                    LoadRows(r, groupRows, buffer, w);
-
-                    if (groupRows == RowGroup)
+                    int t = t0;
+                    for (; t + 2 <= t1; t += 2)
                     {
-                        int t = t0;
-                        for (; t + 2 <= t1; t += 2)
-                        {
-                            float* xa = _x + ((long)t * cols);
-                            DotKernel4x2(w, xa, xa + cols, cols, _y + ((long)t * _rows) + r, _y + ((long)(t + 1) * _rows) + r);
-                        }
-
-                        if (t < t1)
-                        {
-                            DotKernel4x1(w, _x + ((long)t * cols), cols, _y + ((long)t * _rows) + r);
-                        }
+                        float* xa = _x + ((long)t * cols);
+                        DotKernel4x2(w, xa, xa + cols, cols, _y + ((long)t * _rows) + r, _y + ((long)(t + 1) * _rows) + r);
                     }
-                    else
+
+                    if (t < t1)
                     {
-                        for (int i = 0; i < groupRows; i++)
+                        DotKernel4x1(w, _x + ((long)t * cols), cols, _y + ((long)t * _rows) + r);
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < groupRows; i++)
+                    {
+                        var wi = new ReadOnlySpan<float>(w[i], cols);
+                        for (int t = t0; t < t1; t++)
                         {
-                            var wi = new ReadOnlySpan<float>(w[i], cols);
-                            for (int t = t0; t < t1; t++)
-                            {
-                                _y[((long)t * _rows) + r + i] = Ops.Dot(wi, new ReadOnlySpan<float>(_x + ((long)t * cols), cols), _width);
-                            }
+                            _y[((long)t * _rows) + r + i] = Ops.Dot(wi, new ReadOnlySpan<float>(_x + ((long)t * cols), cols), _width);
                         }
                     }
                 }

@@ -28,59 +28,58 @@ internal readonly unsafe partial struct MatMulWork
         bool wideTiles = WideTiles;
         int microTile = MicroTileTokens(wideTiles);
         int tokenBlock = 4 * microTile;
-        fixed (float* buffer = RowScratch())
+        float* buffer = RowScratch();
+        float* zeros = buffer + (RowGroup * cols); // the missing rows of a last, partial row group
+        if ((r1 - r0) % RowGroup != 0)
         {
-            float* zeros = buffer + (RowGroup * cols); // the missing rows of a last, partial row group
-            if ((r1 - r0) % RowGroup != 0)
-            {
-                new Span<float>(zeros, cols).Clear();
-            }
+            new Span<float>(zeros, cols).Clear();
+        }
 
-            float** w = stackalloc float*[RowGroup];
-            float* tile = stackalloc float[RowGroup * WideMicroTile];
-            for (int t0 = 0; t0 < _n; t0 += tokenBlock)
+        float** w = stackalloc float*[RowGroup];
+        byte* tileBytes = stackalloc byte[(RowGroup * WideMicroTile * sizeof(float)) + CacheLineBytes];
+        float* tile = (float*)AlignUp(tileBytes); // the register tiles are stored whole
+        for (int t0 = 0; t0 < _n; t0 += tokenBlock)
+        {
+            int tokens = Math.Min(tokenBlock, _n - t0);
+            for (int r = r0; r < r1; r += RowGroup)
             {
-                int tokens = Math.Min(tokenBlock, _n - t0);
-                for (int r = r0; r < r1; r += RowGroup)
+                int groupRows = Math.Min(RowGroup, r1 - r);
+                LoadRows(r, groupRows, buffer, w);
+                for (int i = groupRows; i < RowGroup; i++)
                 {
-                    int groupRows = Math.Min(RowGroup, r1 - r);
-                    LoadRows(r, groupRows, buffer, w);
-                    for (int i = groupRows; i < RowGroup; i++)
+                    w[i] = zeros;
+                }
+
+                for (int m = 0; m < tokens; m += microTile)
+                {
+                    int width = Math.Min(microTile, tokens - m);
+                    float* xm = xp + ((long)(t0 + m) * cols);
+                    if (wideTiles)
                     {
-                        w[i] = zeros;
+                        switch ((width + 15) & ~15)
+                        {
+                            case 48: Kernel4x48(w, xm, cols, tile); break;
+                            case 32: Kernel4x32(w, xm, cols, tile); break;
+                            default: Kernel4x16Wide(w, xm, cols, tile); break;
+                        }
+                    }
+                    else
+                    {
+                        switch ((width + 7) & ~7)
+                        {
+                            case 24: Kernel4x24(w, xm, cols, tile); break;
+                            case 16: Kernel4x16(w, xm, cols, tile); break;
+                            default: Kernel4x8(w, xm, cols, tile); break;
+                        }
                     }
 
-                    for (int m = 0; m < tokens; m += microTile)
+                    for (int i = 0; i < groupRows; i++)
                     {
-                        int width = Math.Min(microTile, tokens - m);
-                        float* xm = xp + ((long)(t0 + m) * cols);
-                        if (wideTiles)
+                        float* y = _y + ((long)(t0 + m) * _rows) + r + i;
+                        float* ti = tile + (i * microTile);
+                        for (int j = 0; j < width; j++)
                         {
-                            switch ((width + 15) & ~15)
-                            {
-                                case 48: Kernel4x48(w, xm, cols, tile); break;
-                                case 32: Kernel4x32(w, xm, cols, tile); break;
-                                default: Kernel4x16Wide(w, xm, cols, tile); break;
-                            }
-                        }
-                        else
-                        {
-                            switch ((width + 7) & ~7)
-                            {
-                                case 24: Kernel4x24(w, xm, cols, tile); break;
-                                case 16: Kernel4x16(w, xm, cols, tile); break;
-                                default: Kernel4x8(w, xm, cols, tile); break;
-                            }
-                        }
-
-                        for (int i = 0; i < groupRows; i++)
-                        {
-                            float* y = _y + ((long)(t0 + m) * _rows) + r + i;
-                            float* ti = tile + (i * microTile);
-                            for (int j = 0; j < width; j++)
-                            {
-                                y[(long)j * _rows] = ti[j];
-                            }
+                            y[(long)j * _rows] = ti[j];
                         }
                     }
                 }
