@@ -164,6 +164,19 @@ internal static partial class BlockQ6_K
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector256<sbyte> q, float d, ref sbyte sc, int s, ref float dst)
     {
+        if (Avx2.IsSupported)
+        {
+            // Two sub-blocks of 16, each with its scale (bytes sign-extended from memory, see QuantSimd.SignExtend).
+            QuantSimd.SignExtend(q, out var q0, out var q1, out var q2, out var q3);
+            var s0 = Vector256.Create(d * Unsafe.Add(ref sc, s));
+            var s1 = Vector256.Create(d * Unsafe.Add(ref sc, s + 1));
+            (Vector256.ConvertToSingle(q0) * s0).StoreUnsafe(ref dst);
+            (Vector256.ConvertToSingle(q1) * s0).StoreUnsafe(ref dst, 8);
+            (Vector256.ConvertToSingle(q2) * s1).StoreUnsafe(ref dst, 16);
+            (Vector256.ConvertToSingle(q3) * s1).StoreUnsafe(ref dst, 24);
+            return;
+        }
+
         QuantSimd.Store16(Vector256.WidenLower(q), d * Unsafe.Add(ref sc, s), ref dst);
         QuantSimd.Store16(Vector256.WidenUpper(q), d * Unsafe.Add(ref sc, s + 1), ref Unsafe.Add(ref dst, 16));
     }

@@ -258,28 +258,25 @@ internal static class QuantSimd
 
     /// <summary>Stores <c>q[i] * scale</c> for 32 elements (same rounding as the scalar reference).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Store32(Vector256<sbyte> q, float scale, ref float dst)
+    public static void Store32(Vector256<sbyte> q, float scale, ref float dst)
     {
         if (Avx2.IsSupported)
         {
-            // Sign-extending 8 bytes at a time from memory (vpmovsxbd) beats widening in registers twice (bytes →
-            // shorts → ints, each upper half through a lane-crossing extract): 5.5 → 4.1 ns per Q4_0 block (dq harness).
-            Vector256<sbyte> spilled = q;
-            sbyte* p = (sbyte*)&spilled;
+            SignExtend(q, out var q0, out var q1, out var q2, out var q3);
             var s = Vector256.Create(scale);
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * s).StoreUnsafe(ref dst);
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 8)) * s).StoreUnsafe(ref dst, 8);
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 16)) * s).StoreUnsafe(ref dst, 16);
-            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + 24)) * s).StoreUnsafe(ref dst, 24);
+            (Vector256.ConvertToSingle(q0) * s).StoreUnsafe(ref dst);
+            (Vector256.ConvertToSingle(q1) * s).StoreUnsafe(ref dst, 8);
+            (Vector256.ConvertToSingle(q2) * s).StoreUnsafe(ref dst, 16);
+            (Vector256.ConvertToSingle(q3) * s).StoreUnsafe(ref dst, 24);
             return;
         }
 
-        Vector256<short> q0 = Vector256.WidenLower(q);
-        Vector256<short> q1 = Vector256.WidenUpper(q);
-        (Vector256.ConvertToSingle(Vector256.WidenLower(q0)) * scale).StoreUnsafe(ref dst);
-        (Vector256.ConvertToSingle(Vector256.WidenUpper(q0)) * scale).StoreUnsafe(ref dst, 8);
-        (Vector256.ConvertToSingle(Vector256.WidenLower(q1)) * scale).StoreUnsafe(ref dst, 16);
-        (Vector256.ConvertToSingle(Vector256.WidenUpper(q1)) * scale).StoreUnsafe(ref dst, 24);
+        Vector256<short> h0 = Vector256.WidenLower(q);
+        Vector256<short> h1 = Vector256.WidenUpper(q);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(h0)) * scale).StoreUnsafe(ref dst);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(h0)) * scale).StoreUnsafe(ref dst, 8);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(h1)) * scale).StoreUnsafe(ref dst, 16);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(h1)) * scale).StoreUnsafe(ref dst, 24);
     }
 
     /// <summary>
@@ -289,13 +286,41 @@ internal static class QuantSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store32(Vector256<sbyte> q, float scale, float offset, ref float dst)
     {
-        Vector256<short> q0 = Vector256.WidenLower(q);
-        Vector256<short> q1 = Vector256.WidenUpper(q);
         var vOffset = Vector256.Create(offset);
-        ((Vector256.ConvertToSingle(Vector256.WidenLower(q0)) * scale) + vOffset).StoreUnsafe(ref dst);
-        ((Vector256.ConvertToSingle(Vector256.WidenUpper(q0)) * scale) + vOffset).StoreUnsafe(ref dst, 8);
-        ((Vector256.ConvertToSingle(Vector256.WidenLower(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 16);
-        ((Vector256.ConvertToSingle(Vector256.WidenUpper(q1)) * scale) + vOffset).StoreUnsafe(ref dst, 24);
+        if (Avx2.IsSupported)
+        {
+            SignExtend(q, out var q0, out var q1, out var q2, out var q3);
+            var s = Vector256.Create(scale);
+            ((Vector256.ConvertToSingle(q0) * s) + vOffset).StoreUnsafe(ref dst);
+            ((Vector256.ConvertToSingle(q1) * s) + vOffset).StoreUnsafe(ref dst, 8);
+            ((Vector256.ConvertToSingle(q2) * s) + vOffset).StoreUnsafe(ref dst, 16);
+            ((Vector256.ConvertToSingle(q3) * s) + vOffset).StoreUnsafe(ref dst, 24);
+            return;
+        }
+
+        Vector256<short> h0 = Vector256.WidenLower(q);
+        Vector256<short> h1 = Vector256.WidenUpper(q);
+        ((Vector256.ConvertToSingle(Vector256.WidenLower(h0)) * scale) + vOffset).StoreUnsafe(ref dst);
+        ((Vector256.ConvertToSingle(Vector256.WidenUpper(h0)) * scale) + vOffset).StoreUnsafe(ref dst, 8);
+        ((Vector256.ConvertToSingle(Vector256.WidenLower(h1)) * scale) + vOffset).StoreUnsafe(ref dst, 16);
+        ((Vector256.ConvertToSingle(Vector256.WidenUpper(h1)) * scale) + vOffset).StoreUnsafe(ref dst, 24);
+    }
+
+    /// <summary>
+    /// The 32 bytes of <paramref name="q"/> as four vectors of 8 int32 (bytes 0–7, 8–15, 16–23, 24–31), AVX2 only
+    /// (callers check <see cref="Avx2.IsSupported"/>). Sign-extending 8 bytes at a time from memory (<c>vpmovsxbd</c>,
+    /// from the vector spilled to the stack) beats widening in registers twice (bytes → shorts → ints, each upper half
+    /// through a lane-crossing extract): a Q4_0 row dequantized 5.5 → 4.1 ns per block (dq harness, one core).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void SignExtend(Vector256<sbyte> q, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    {
+        Vector256<sbyte> spilled = q;
+        sbyte* p = (sbyte*)&spilled;
+        q0 = Avx2.ConvertToVector256Int32(p);
+        q1 = Avx2.ConvertToVector256Int32(p + 8);
+        q2 = Avx2.ConvertToVector256Int32(p + 16);
+        q3 = Avx2.ConvertToVector256Int32(p + 24);
     }
 
     /// <summary>Stores 16 int8 values (the low half of <paramref name="q"/>) times <paramref name="scale"/>.</summary>
