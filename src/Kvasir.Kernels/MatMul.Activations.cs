@@ -108,11 +108,13 @@ public static unsafe partial class MatMul
         return work;
     }
 
-    /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> for Q8_0, else the row).</summary>
-    internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) =>
-        activationType == GgmlType.Q8_0
-            ? Q8_0Activations.RowBytes(cols / BlockQ8_0.BlockSize)
-            : QuantTraits.RowBytes(activationType, cols);
+    /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> or <see cref="Q8_KActivations"/>).</summary>
+    internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) => activationType switch
+    {
+        GgmlType.Q8_0 => Q8_0Activations.RowBytes(cols / BlockQ8_0.BlockSize),
+        GgmlType.Q8_K => Q8_KActivations.RowBytes(cols / BlockQ8_K.BlockSize),
+        _ => QuantTraits.RowBytes(activationType, cols),
+    };
 
     /// <summary>Quantizes one token for the integer path into <paramref name="dst"/> (<see cref="Int8ActivationRowBytes"/> bytes).</summary>
     internal static void QuantizeInt8Activations(GgmlType activationType, ReadOnlySpan<float> x, Span<byte> dst)
@@ -120,6 +122,10 @@ public static unsafe partial class MatMul
         if (activationType == GgmlType.Q8_0)
         {
             Q8_0Activations.Quantize(x, dst);
+        }
+        else if (activationType == GgmlType.Q8_K)
+        {
+            Q8_KActivations.Quantize(x, dst);
         }
         else
         {

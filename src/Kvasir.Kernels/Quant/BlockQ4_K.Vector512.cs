@@ -34,7 +34,7 @@ internal static partial class BlockQ4_K
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
 
             var d = ScalesTimes(ref block, da);
-            mins = AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
+            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
 
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
             ref byte q = ref Unsafe.Add(ref block, 16);
@@ -82,10 +82,10 @@ internal static partial class BlockQ4_K
             var d1 = dd * Vector128.Create(*(float*)a1);
             var d2 = dd * Vector128.Create(*(float*)a2);
             var d3 = dd * Vector128.Create(*(float*)a3);
-            mins0 = AccumulateMins(scalesAndMins, ref *a0, d0.GetElement(1), mins0);
-            mins1 = AccumulateMins(scalesAndMins, ref *a1, d1.GetElement(1), mins1);
-            mins2 = AccumulateMins(scalesAndMins, ref *a2, d2.GetElement(1), mins2);
-            mins3 = AccumulateMins(scalesAndMins, ref *a3, d3.GetElement(1), mins3);
+            mins0 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x0, blocks, b), d0.GetElement(1), mins0);
+            mins1 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x1, blocks, b), d1.GetElement(1), mins1);
+            mins2 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x2, blocks, b), d2.GetElement(1), mins2);
+            mins3 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x3, blocks, b), d3.GetElement(1), mins3);
             acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0.GetLower() + sumi0.GetUpper()), Vector256.Create(d0.GetElement(0)), acc0);
             acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1.GetLower() + sumi1.GetUpper()), Vector256.Create(d1.GetElement(0)), acc1);
             acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2.GetLower() + sumi2.GetUpper()), Vector256.Create(d2.GetElement(0)), acc2);

@@ -239,7 +239,7 @@ internal static partial class BlockQ4_K
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
 
             var d = ScalesTimes(ref block, da);
-            mins = AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
+            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
 
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             ref byte q = ref Unsafe.Add(ref block, 16);
@@ -305,10 +305,10 @@ internal static partial class BlockQ4_K
             var d1 = dd * Vector128.Create(*(float*)a1);
             var d2 = dd * Vector128.Create(*(float*)a2);
             var d3 = dd * Vector128.Create(*(float*)a3);
-            mins0 = AccumulateMins(scalesAndMins, ref *a0, d0.GetElement(1), mins0);
-            mins1 = AccumulateMins(scalesAndMins, ref *a1, d1.GetElement(1), mins1);
-            mins2 = AccumulateMins(scalesAndMins, ref *a2, d2.GetElement(1), mins2);
-            mins3 = AccumulateMins(scalesAndMins, ref *a3, d3.GetElement(1), mins3);
+            mins0 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x0, blocks, b), d0.GetElement(1), mins0);
+            mins1 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x1, blocks, b), d1.GetElement(1), mins1);
+            mins2 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x2, blocks, b), d2.GetElement(1), mins2);
+            mins3 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x3, blocks, b), d3.GetElement(1), mins3);
             acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0), Vector256.Create(d0.GetElement(0)), acc0);
             acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1), Vector256.Create(d1.GetElement(0)), acc1);
             acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2), Vector256.Create(d2.GetElement(0)), acc2);
@@ -351,14 +351,16 @@ internal static partial class BlockQ4_K
     private static unsafe Vector128<float> HalvesPair(byte* block) => HalvesPair(ref *block);
 
     /// <summary>
-    /// <c>mins + dmin·d_a · Σ_s m_s · Σ a over sub-block s</c> (4 partial sums): the activations' 16 block sums of 16,
-    /// added in pairs, against the mins in the upper half of <paramref name="scalesAndMins"/>.
+    /// <c>mins + dmin·d_a · Σ_s m_s · Σ a over sub-block s</c> (4 partial sums): the activations' 8 sums over the
+    /// sub-blocks of 32 (<see cref="Q8_KActivations.PairSums"/>, added once per token) against the mins in the upper
+    /// half of <paramref name="scalesAndMins"/>. Reading the sums instead of adding the 16 bsums in pairs here (a
+    /// horizontal add per row, token and block): kbench, one core, 16 tokens, Q4_K 5632 × 2048 / 2048 × 5632: see
+    /// docs/kernels.md.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> AccumulateMins(Vector256<short> scalesAndMins, ref byte a, float dminTimesDa, Vector128<float> mins)
+    internal static Vector128<float> AccumulateMins(Vector256<short> scalesAndMins, ref short pairSums8, float dminTimesDa, Vector128<float> mins)
     {
-        var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
-        var pairSums = Ssse3.HorizontalAdd(bsums.GetLower(), bsums.GetUpper());
+        var pairSums = Vector128.LoadUnsafe(ref pairSums8);
         var minTerms = Sse2.MultiplyAddAdjacent(scalesAndMins.GetUpper(), pairSums);
         return Simd.MulAdd(Vector128.ConvertToSingle(minTerms), Vector128.Create(dminTimesDa), mins);
     }

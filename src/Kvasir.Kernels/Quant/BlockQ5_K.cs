@@ -239,7 +239,7 @@ internal static partial class BlockQ5_K
             float da = Unsafe.ReadUnaligned<float>(ref a);
             var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
             var d = BlockQ4_K.ScalesTimes(ref block, da);
-            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref a, d.GetElement(1), mins);
+            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16));
             var sumi = Vector256<int>.Zero;
