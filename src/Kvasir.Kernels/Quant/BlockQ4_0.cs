@@ -44,17 +44,7 @@ internal static class BlockQ4_0
     {
         if (QuantSimd.Use128(width))
         {
-            ref byte s128 = ref MemoryMarshal.GetReference(src);
-            ref float d128 = ref MemoryMarshal.GetReference(dst);
-            for (int b = 0; b < dst.Length / BlockSize; b++)
-            {
-                ref byte block = ref Unsafe.Add(ref s128, b * BlockBytes);
-                float scale = QuantSimd.ReadHalf(ref block);
-                Unpack128(ref block, out var low, out var high);
-                QuantSimd.Store16(low, scale, ref Unsafe.Add(ref d128, b * BlockSize));
-                QuantSimd.Store16(high, scale, ref Unsafe.Add(ref d128, (b * BlockSize) + 16));
-            }
-
+            QuantSimd.DequantizeScaled128<Block128>(src, dst);
             return;
         }
 
@@ -95,7 +85,7 @@ internal static class BlockQ4_0
     {
         if (QuantSimd.Use128(width))
         {
-            return Dot128(row, x);
+            return QuantSimd.DotScaled128<Block128>(row, x);
         }
 
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
@@ -116,25 +106,13 @@ internal static class BlockQ4_0
         return Vector256.Sum(acc);
     }
 
-    /// <summary>
-    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
-    /// Σ (q − 8)·x as four partial sums, then one fused multiply-add by the block scale.
-    /// </summary>
-    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    /// <summary>How the shared Vector128 loops (<see cref="QuantSimd.DequantizeScaled128{TBlock}"/>, <see cref="QuantSimd.DotScaled128{TBlock}"/>) read this format.</summary>
+    private readonly struct Block128 : QuantSimd.IBlock128
     {
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector128<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
-            Unpack128(ref block, out var low, out var high);
-            var partial = QuantSimd.Dot16(low, ref xb) + QuantSimd.Dot16(high, ref Unsafe.Add(ref xb, 16));
-            acc = Simd.MulAdd(partial, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
-        }
+        public static int BlockBytes => BlockQ4_0.BlockBytes;
 
-        return Vector128.Sum(acc);
+        public static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high) =>
+            BlockQ4_0.Unpack128(ref block, out low, out high);
     }
 
     /// <summary>A block's 32 values q − 8 as two Vector128s: elements 0–15 (low nibbles) and 16–31 (high nibbles).</summary>

@@ -111,7 +111,7 @@ internal static class BlockQ4_1
     }
 
     /// <summary>How the shared Vector128 affine-block loops (<see cref="QuantSimd.DequantizeAffine128{TBlock}"/>) read this format.</summary>
-    private readonly struct Block128 : QuantSimd.IAffineBlock128
+    private readonly struct Block128 : QuantSimd.IBlock128
     {
         public static int BlockBytes => BlockQ4_1.BlockBytes;
 

@@ -116,7 +116,7 @@ internal static class BlockQ5_1
     }
 
     /// <summary>How the shared Vector128 affine-block loops (<see cref="QuantSimd.DequantizeAffine128{TBlock}"/>) read this format.</summary>
-    private readonly struct Block128 : QuantSimd.IAffineBlock128
+    private readonly struct Block128 : QuantSimd.IBlock128
     {
         public static int BlockBytes => BlockQ5_1.BlockBytes;
 

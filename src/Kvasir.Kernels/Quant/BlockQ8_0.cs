@@ -40,7 +40,7 @@ internal static class BlockQ8_0
     {
         if (QuantSimd.Use128(width))
         {
-            Dequantize128(src, dst);
+            QuantSimd.DequantizeScaled128<Block128>(src, dst);
             return;
         }
 
@@ -125,7 +125,7 @@ internal static class BlockQ8_0
     {
         if (QuantSimd.Use128(width))
         {
-            return Dot128(row, x);
+            return QuantSimd.DotScaled128<Block128>(row, x);
         }
 
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
@@ -147,40 +147,21 @@ internal static class BlockQ8_0
         return Vector256.Sum(acc);
     }
 
-    /// <summary>The Vector128 path (SSE, NEON) of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/>.</summary>
-    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    /// <summary>How the shared Vector128 loops (<see cref="QuantSimd.DequantizeScaled128{TBlock}"/>, <see cref="QuantSimd.DotScaled128{TBlock}"/>) read this format.</summary>
+    private readonly struct Block128 : QuantSimd.IBlock128
     {
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            float scale = QuantSimd.ReadHalf(ref block);
-            ref float y = ref Unsafe.Add(ref d, b * BlockSize);
-            QuantSimd.Store16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), scale, ref y);
-            QuantSimd.Store16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 18)).AsSByte(), scale, ref Unsafe.Add(ref y, 16));
-        }
+        public static int BlockBytes => BlockQ8_0.BlockBytes;
+
+        public static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high) =>
+            BlockQ8_0.Unpack128(ref block, out low, out high);
     }
 
-    /// <summary>
-    /// The Vector128 path (SSE, NEON) of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per block
-    /// Σ q·x as four partial sums, then one fused multiply-add by the block scale.
-    /// </summary>
-    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    /// <summary>A block's 32 values q as two Vector128s: elements 0–15 and 16–31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high)
     {
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector128<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
-            var partial = QuantSimd.Dot16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte(), ref xb)
-                + QuantSimd.Dot16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 18)).AsSByte(), ref Unsafe.Add(ref xb, 16));
-            acc = Simd.MulAdd(partial, Vector128.Create(QuantSimd.ReadHalf(ref block)), acc);
-        }
-
-        return Vector128.Sum(acc);
+        low = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte();
+        high = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 18)).AsSByte();
     }
 
     /// <summary>

@@ -198,19 +198,62 @@ internal static class QuantSimd
         return Vector128.Equals(spread & bit, bit);
     }
 
-    /// <summary>A block format of 32 affine values (fp16 d at offset 0, fp16 m at offset 2: Q4_1, Q5_1) for the Vector128 loops.</summary>
-    internal interface IAffineBlock128
+    /// <summary>
+    /// A block format of 32 values with its fp16 scale d at offset 0 for the Vector128 loops: symmetric (Q4_0, Q5_0,
+    /// Q8_0: <c>d · q</c>, <see cref="DequantizeScaled128{TBlock}"/>) or affine (Q4_1, Q5_1: <c>d · q + m</c>, fp16 m
+    /// at offset 2, <see cref="DequantizeAffine128{TBlock}"/>).
+    /// </summary>
+    internal interface IBlock128
     {
         /// <summary>Bytes per block.</summary>
         static abstract int BlockBytes { get; }
 
-        /// <summary>The block's 32 unsigned values q as elements 0–15 and 16–31.</summary>
+        /// <summary>The block's 32 values q as elements 0–15 and 16–31 (any offset of the format already taken off).</summary>
         static abstract void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high);
+    }
+
+    /// <summary>The Vector128 path (SSE, NEON) of a symmetric format's dequantize: <c>d · q</c>, bit-exact with the reference.</summary>
+    public static void DequantizeScaled128<TBlock>(ReadOnlySpan<byte> src, Span<float> dst)
+        where TBlock : struct, IBlock128
+    {
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * TBlock.BlockBytes);
+            float scale = ReadHalf(ref block);
+            ref float y = ref Unsafe.Add(ref d, b * 32);
+            TBlock.Unpack128(ref block, out var low, out var high);
+            Store16(low, scale, ref y);
+            Store16(high, scale, ref Unsafe.Add(ref y, 16));
+        }
+    }
+
+    /// <summary>
+    /// The Vector128 path (SSE, NEON) of a symmetric format's float dot: per block Σ q·x as four partial sums, then one
+    /// fused multiply-add by the block scale.
+    /// </summary>
+    public static float DotScaled128<TBlock>(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+        where TBlock : struct, IBlock128
+    {
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector128<float>.Zero;
+        for (int b = 0; b < x.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * TBlock.BlockBytes);
+            ref float xb = ref Unsafe.Add(ref xr, b * 32);
+            TBlock.Unpack128(ref block, out var low, out var high);
+            var partial = Dot16(low, ref xb) + Dot16(high, ref Unsafe.Add(ref xb, 16));
+            acc = Simd.MulAdd(partial, Vector128.Create(ReadHalf(ref block)), acc);
+        }
+
+        return Vector128.Sum(acc);
     }
 
     /// <summary>The Vector128 path (SSE, NEON) of an affine format's dequantize: <c>d · q + m</c>, bit-exact with the reference.</summary>
     public static void DequantizeAffine128<TBlock>(ReadOnlySpan<byte> src, Span<float> dst)
-        where TBlock : struct, IAffineBlock128
+        where TBlock : struct, IBlock128
     {
         ref byte s = ref MemoryMarshal.GetReference(src);
         ref float d = ref MemoryMarshal.GetReference(dst);
@@ -231,7 +274,7 @@ internal static class QuantSimd
     /// each, one fused multiply-add per term.
     /// </summary>
     public static float DotAffine128<TBlock>(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
-        where TBlock : struct, IAffineBlock128
+        where TBlock : struct, IBlock128
     {
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref float xr = ref MemoryMarshal.GetReference(x);
