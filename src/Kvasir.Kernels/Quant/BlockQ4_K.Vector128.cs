@@ -5,28 +5,52 @@ using System.Runtime.Intrinsics;
 namespace Kvasir.Kernels.Quant;
 
 /// <summary>
-/// The Vector128 paths (SSE, NEON) of <see cref="BlockQ4_K"/>'s dequantize and float dot: each chunk's 32 packed bytes
-/// as two Vector128s, so each sub-block of 32 values is two groups of 16 with the same scale and min.
+/// The Vector128 paths (SSE, NEON) of <see cref="BlockQ4_K"/>'s dequantize and float dot, shared with Q5_K: each chunk's
+/// values as four Vector128s, so each sub-block of 32 values is two groups of 16 with the same scale and min.
 /// </summary>
 internal static partial class BlockQ4_K
 {
-    /// <summary>The Vector128 path of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/> (bit-exact with the reference).</summary>
-    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
+    /// <summary>
+    /// How a format with Q4_K's super-block head (fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins: Q4_K, Q5_K)
+    /// gives the shared Vector128 loops (<see cref="DequantizeK128{TChunks}"/>, <see cref="DotK128{TChunks}"/>) each
+    /// chunk's 64 values. A value of the type lives for one super-block: <see cref="Start"/>, then
+    /// <see cref="Chunk"/> for c = 0, 1, 2, 3 in that order.
+    /// </summary>
+    internal interface IKChunks128
+    {
+        /// <summary>Bytes per super-block.</summary>
+        static abstract int BlockBytes { get; }
+
+        /// <summary>Reads what the super-block's chunks share (Q5_K: its high bits).</summary>
+        void Start(ref byte block);
+
+        /// <summary>
+        /// Chunk c's values: sub-block 2c as <paramref name="low0"/> (elements 0–15) and <paramref name="low1"/>
+        /// (16–31), sub-block 2c + 1 as <paramref name="high0"/> and <paramref name="high1"/>.
+        /// </summary>
+        void Chunk(ref byte block, int c, out Vector128<sbyte> low0, out Vector128<sbyte> low1, out Vector128<sbyte> high0, out Vector128<sbyte> high1);
+    }
+
+    /// <summary>The Vector128 path of a Q4_K-family dequantize: <c>d·sc·q − dmin·m</c> per sub-block (bit-exact with the reference).</summary>
+    internal static void DequantizeK128<TChunks>(ReadOnlySpan<byte> src, Span<float> dst)
+        where TChunks : struct, IKChunks128
     {
         ref byte s = ref MemoryMarshal.GetReference(src);
         ref float y = ref MemoryMarshal.GetReference(dst);
         for (int b = 0; b < dst.Length / BlockSize; b++)
         {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            ref byte block = ref Unsafe.Add(ref s, b * TChunks.BlockBytes);
             ref float yb = ref Unsafe.Add(ref y, b * BlockSize);
             float d = QuantSimd.ReadHalf(ref block);
             float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
             ref byte scales = ref Unsafe.Add(ref block, 4);
+            var chunks = default(TChunks);
+            chunks.Start(ref block);
             for (int c = 0; c < 4; c++)
             {
                 ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
                 ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
-                Chunk128(ref Unsafe.Add(ref block, 16 + (32 * c)), out var low0, out var low1, out var high0, out var high1);
+                chunks.Chunk(ref block, c, out var low0, out var low1, out var high0, out var high1);
                 ref float yc = ref Unsafe.Add(ref yb, 64 * c);
                 QuantSimd.Store16(low0, d * sc0, -(dmin * m0), ref yc);
                 QuantSimd.Store16(low1, d * sc0, -(dmin * m0), ref Unsafe.Add(ref yc, 16));
@@ -37,26 +61,29 @@ internal static partial class BlockQ4_K
     }
 
     /// <summary>
-    /// The Vector128 path of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per sub-block
-    /// d·sc·Σ q·x and −dmin·m·Σ x as four partial sums each (<see cref="QuantSimd.DotAffine32"/>).
+    /// The Vector128 path of a Q4_K-family float dot: per sub-block d·sc·Σ q·x and −dmin·m·Σ x as four partial sums
+    /// each (<see cref="QuantSimd.DotAffine32"/>).
     /// </summary>
-    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    internal static float DotK128<TChunks>(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+        where TChunks : struct, IKChunks128
     {
         ref byte r = ref MemoryMarshal.GetReference(row);
         ref float xr = ref MemoryMarshal.GetReference(x);
         var acc = Vector128<float>.Zero;
         for (int b = 0; b < x.Length / BlockSize; b++)
         {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte block = ref Unsafe.Add(ref r, b * TChunks.BlockBytes);
             ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
             float d = QuantSimd.ReadHalf(ref block);
             float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
             ref byte scales = ref Unsafe.Add(ref block, 4);
+            var chunks = default(TChunks);
+            chunks.Start(ref block);
             for (int c = 0; c < 4; c++)
             {
                 ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
                 ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
-                Chunk128(ref Unsafe.Add(ref block, 16 + (32 * c)), out var low0, out var low1, out var high0, out var high1);
+                chunks.Chunk(ref block, c, out var low0, out var low1, out var high0, out var high1);
                 ref float xc = ref Unsafe.Add(ref xb, 64 * c);
                 acc = QuantSimd.DotAffine32(low0, low1, d * sc0, -(dmin * m0), ref xc, acc);
                 acc = QuantSimd.DotAffine32(high0, high1, d * sc1, -(dmin * m1), ref Unsafe.Add(ref xc, 32), acc);
@@ -64,6 +91,20 @@ internal static partial class BlockQ4_K
         }
 
         return Vector128.Sum(acc);
+    }
+
+    /// <summary>Q4_K's chunks for the shared loops: 32 packed bytes per chunk, nothing shared across chunks.</summary>
+    private struct Chunks128 : IKChunks128
+    {
+        public static int BlockBytes => BlockQ4_K.BlockBytes;
+
+        public readonly void Start(ref byte block)
+        {
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Chunk(ref byte block, int c, out Vector128<sbyte> low0, out Vector128<sbyte> low1, out Vector128<sbyte> high0, out Vector128<sbyte> high1) =>
+            Chunk128(ref Unsafe.Add(ref block, 16 + (32 * c)), out low0, out low1, out high0, out high1);
     }
 
     /// <summary>

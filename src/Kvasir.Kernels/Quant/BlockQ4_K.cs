@@ -78,7 +78,7 @@ internal static partial class BlockQ4_K
     {
         if (QuantSimd.Use128(width))
         {
-            Dequantize128(src, dst);
+            DequantizeK128<Chunks128>(src, dst);
             return;
         }
 
@@ -132,7 +132,7 @@ internal static partial class BlockQ4_K
     {
         if (QuantSimd.Use128(width))
         {
-            return Dot128(row, x);
+            return DotK128<Chunks128>(row, x);
         }
 
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)

@@ -1,78 +1,40 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Kvasir.Kernels.Quant;
 
 /// <summary>
-/// The Vector128 paths (SSE, NEON) of <see cref="BlockQ5_K"/>'s dequantize and float dot: as <see cref="BlockQ4_K"/>'s,
-/// each chunk's 32 packed bytes and the 32 high-bit bytes as two Vector128s each, so each sub-block of 32 values is two
-/// groups of 16 with the same scale and min.
+/// The Vector128 paths (SSE, NEON) of <see cref="BlockQ5_K"/>'s dequantize and float dot: <see cref="BlockQ4_K"/>'s loops
+/// (<see cref="BlockQ4_K.DequantizeK128{TChunks}"/>, <see cref="BlockQ4_K.DotK128{TChunks}"/>) with each chunk's 32 packed
+/// bytes and the 32 high-bit bytes read as two Vector128s each.
 /// </summary>
 internal static partial class BlockQ5_K
 {
-    /// <summary>The Vector128 path of <see cref="Dequantize(ReadOnlySpan{byte}, Span{float}, SimdWidth)"/> (bit-exact with the reference).</summary>
-    private static void Dequantize128(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float y = ref MemoryMarshal.GetReference(dst);
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            ref float yb = ref Unsafe.Add(ref y, b * BlockSize);
-            float d = QuantSimd.ReadHalf(ref block);
-            float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
-            ref byte scales = ref Unsafe.Add(ref block, 4);
-            var qh0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 16));
-            var qh1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 32));
-            for (int c = 0; c < 4; c++)
-            {
-                BlockQ4_K.ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
-                BlockQ4_K.ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
-                ref byte q = ref Unsafe.Add(ref block, 48 + (32 * c));
-                Half128(ref q, ref qh0, out var low0, out var high0);
-                Half128(ref Unsafe.Add(ref q, 16), ref qh1, out var low1, out var high1);
-                ref float yc = ref Unsafe.Add(ref yb, 64 * c);
-                QuantSimd.Store16(low0, d * sc0, -(dmin * m0), ref yc);
-                QuantSimd.Store16(low1, d * sc0, -(dmin * m0), ref Unsafe.Add(ref yc, 16));
-                QuantSimd.Store16(high0, d * sc1, -(dmin * m1), ref Unsafe.Add(ref yc, 32));
-                QuantSimd.Store16(high1, d * sc1, -(dmin * m1), ref Unsafe.Add(ref yc, 48));
-            }
-        }
-    }
-
     /// <summary>
-    /// The Vector128 path of <see cref="Dot(ReadOnlySpan{byte}, ReadOnlySpan{float}, SimdWidth)"/>: per sub-block
-    /// d·sc·Σ q·x and −dmin·m·Σ x as four partial sums each (<see cref="QuantSimd.DotAffine32"/>).
+    /// Q5_K's chunks for <see cref="BlockQ4_K"/>'s shared loops: 32 packed bytes per chunk and the super-block's 32
+    /// high-bit bytes, read once per super-block and consumed two bits per chunk (<see cref="Half128"/>).
     /// </summary>
-    private static float Dot128(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    private struct Chunks128 : BlockQ4_K.IKChunks128
     {
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector128<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
+        private Vector128<byte> _qh0;
+        private Vector128<byte> _qh1;
+
+        public static int BlockBytes => BlockQ5_K.BlockBytes;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Start(ref byte block)
         {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref float xb = ref Unsafe.Add(ref xr, b * BlockSize);
-            float d = QuantSimd.ReadHalf(ref block);
-            float dmin = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2));
-            ref byte scales = ref Unsafe.Add(ref block, 4);
-            var qh0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 16));
-            var qh1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 32));
-            for (int c = 0; c < 4; c++)
-            {
-                BlockQ4_K.ScaleMin(ref scales, 2 * c, out int sc0, out int m0);
-                BlockQ4_K.ScaleMin(ref scales, (2 * c) + 1, out int sc1, out int m1);
-                ref byte q = ref Unsafe.Add(ref block, 48 + (32 * c));
-                Half128(ref q, ref qh0, out var low0, out var high0);
-                Half128(ref Unsafe.Add(ref q, 16), ref qh1, out var low1, out var high1);
-                ref float xc = ref Unsafe.Add(ref xb, 64 * c);
-                acc = QuantSimd.DotAffine32(low0, low1, d * sc0, -(dmin * m0), ref xc, acc);
-                acc = QuantSimd.DotAffine32(high0, high1, d * sc1, -(dmin * m1), ref Unsafe.Add(ref xc, 32), acc);
-            }
+            _qh0 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 16));
+            _qh1 = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 32));
         }
 
-        return Vector128.Sum(acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Chunk(ref byte block, int c, out Vector128<sbyte> low0, out Vector128<sbyte> low1, out Vector128<sbyte> high0, out Vector128<sbyte> high1)
+        {
+            ref byte q = ref Unsafe.Add(ref block, 48 + (32 * c));
+            Half128(ref q, ref _qh0, out low0, out high0);
+            Half128(ref Unsafe.Add(ref q, 16), ref _qh1, out low1, out high1);
+        }
     }
 
     /// <summary>

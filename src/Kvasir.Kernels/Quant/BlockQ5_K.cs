@@ -62,7 +62,7 @@ internal static partial class BlockQ5_K
     {
         if (QuantSimd.Use128(width))
         {
-            Dequantize128(src, dst);
+            BlockQ4_K.DequantizeK128<Chunks128>(src, dst);
             return;
         }
 
@@ -113,7 +113,7 @@ internal static partial class BlockQ5_K
     {
         if (QuantSimd.Use128(width))
         {
-            return Dot128(row, x);
+            return BlockQ4_K.DotK128<Chunks128>(row, x);
         }
 
         if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
