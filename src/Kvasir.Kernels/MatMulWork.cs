@@ -34,15 +34,16 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <summary>
     /// Below this many tokens the integer path (when asked for) dots each row with the quantized tokens, four tokens
     /// per pass where the type has a four-token kernel; from it on, rows are dequantized for the float tiles and GEMM.
-    /// Measured on one core, 5632 × 2048 (kbench): Q4_K's <see cref="BlockQ4_K.DotQ8_K4"/> ran 70–74 GFLOP/s at 4–32
-    /// tokens against 44–56 for the float path (both ~72 at 64); the Q8_0-activation types'
-    /// <see cref="Q8_0Activations.Dot4{TWeights}"/> ran 28–50 at 4 tokens against 18–24 for the 4 × 2 float tiles, but
-    /// lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts; so does Q6_K
-    /// (<see cref="BlockQ6_K.DotQ8_K4"/>: 42 vs 17 at 4 tokens, 50 vs 50–54 at 16–32). Other types switch at 4.
+    /// Measured on one core, 5632 × 2048 (kbench): the Q8_0-activation types'
+    /// <see cref="Q8_0Activations.Dot4{TWeights}"/> ran 28–50 GFLOP/s at 4 tokens against 18–24 for the 4 × 2 float
+    /// tiles, but lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts; so does Q6_K
+    /// (<see cref="BlockQ6_K.DotQ8_K4"/>: 42 vs 17 at 4 tokens, 50 vs 50–54 at 16–32). Q4_K never switches: its
+    /// eight-token kernel (<see cref="BlockQ4_K.DotQ8_K8"/>) beats the GEMM at every count (one core, in-process
+    /// medians of nine alternations: 1.39–1.48× at 16 tokens, 1.13× at 64, 1.08–1.16× at 512). Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
-        GgmlType.Q4_K => 64,
+        GgmlType.Q4_K => 100000,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q6_K => GemmMinTokens,
         _ => TiledMinTokens,
     };
@@ -98,7 +99,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         this = work;
         _activations = activations;
         _activationRowBytes = activationRowBytes;
-        _tokenTile = (int)Math.Max(1, TileBytes / activationRowBytes);
+        _tokenTile = (int)Math.Max(8, TileBytes / activationRowBytes / 8 * 8); // whole passes of the eight-token kernel
     }
 
     private MatMulWork(in MatMulWork work, float* packedTokens)
@@ -164,7 +165,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private void Int8Rows(int r0, int r1)
     {
         int blocks = _cols / QuantTraits.Get(_type).BlockSize;
-        float* four = stackalloc float[4]; // the four-token kernel's results (allocated once: not in the loop)
+        float* results = stackalloc float[8]; // the four- and eight-token kernels' results (allocated once: not in the loop)
         for (int t0 = 0; t0 < _n; t0 += _tokenTile)
         {
             int t1 = Math.Min(_n, t0 + _tokenTile);
@@ -179,14 +180,26 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 int t = t0;
                 if (t1 - t0 >= 4 && Int8MaxTokens(_type) > TiledMinTokens)
                 {
-                    // Batched decode: four tokens per pass over the row (bit-identical to one at a time).
+                    // Several tokens per pass over the row (bit-identical to one at a time): Q4_K eight, then four.
                     byte* w = _weights + (r * _rowBytes);
+                    if (_type == GgmlType.Q4_K)
+                    {
+                        for (; t + 8 <= t1; t += 8)
+                        {
+                            BlockQ4_K.DotQ8_K8(w, _activations + (t * _activationRowBytes), _activationRowBytes, blocks, results, _width);
+                            for (int i = 0; i < 8; i++)
+                            {
+                                _y[((long)(t + i) * _rows) + r] = results[i];
+                            }
+                        }
+                    }
+
                     for (; t + 4 <= t1; t += 4)
                     {
-                        Dot4(w, _activations + (t * _activationRowBytes), blocks, four);
+                        Dot4(w, _activations + (t * _activationRowBytes), blocks, results);
                         for (int i = 0; i < 4; i++)
                         {
-                            _y[((long)(t + i) * _rows) + r] = four[i];
+                            _y[((long)(t + i) * _rows) + r] = results[i];
                         }
                     }
                 }

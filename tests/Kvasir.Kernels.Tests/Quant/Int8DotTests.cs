@@ -94,9 +94,9 @@ public sealed class Int8DotTests : IDisposable
                         }
                     }
 
-                    // Below Int8MaxTokens (4; Q4_K 64, with its four-token kernel) Int8 is a different rounding, not the
-                    // float path under another name, and each token's row is bit-identical to the token multiplied
-                    // alone; from there on the float tiled kernels run (faster there).
+                    // Below Int8MaxTokens (4; 8 with a four-token kernel; every n for Q4_K, eight tokens per pass)
+                    // Int8 is a different rounding, not the float path under another name, and each token's row is
+                    // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
                     if (n < MatMulWork.Int8MaxTokens(type))

@@ -1,0 +1,136 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// <see cref="BlockQ4_K"/> against eight Q8_K tokens per pass over a row (AVX2): the prefill and batched-decode kernel
+/// of the integer path. Each token's arithmetic is <see cref="DotQ8_K"/>'s, so results are bit-identical to one token
+/// at a time.
+/// </summary>
+/// <remarks>
+/// <code>
+/// per super-block:  scales/mins unpacked once                                 (shared by the 8 tokens)
+///   chunk c (0..3): w = 32 packed bytes → low, high nibbles                    (shared)
+///                   sc[2c], sc[2c+1] broadcast by a shuffle with a constant    (shared)
+///                   token t: sumi[t] += vpmaddwd(vpmaddubsw(low, a_t), sc) + (high, sc')   (6 instructions)
+///   token t:        acc[t] += float(sumi[t]) · d·d_t;  mins[t] += float(m · pairs_t) · dmin·d_t
+/// </code>
+/// Eight int32 accumulators, the two nibble vectors and the two scale vectors fill the 16 ymm registers; the float
+/// accumulators live on the stack (a load and a store per token and super-block). The four-token kernel
+/// (<see cref="DotQ8_K4"/>) spends half its instructions on work shared by its tokens; at eight, a chunk is 53
+/// instructions for 512 multiply-adds of which 32 are the products themselves.
+/// </remarks>
+internal static partial class BlockQ4_K
+{
+    /// <summary>
+    /// <see cref="DotQ8_K"/> of one row with eight tokens at once: <c>results[t]</c> is bit-identical to
+    /// <see cref="DotQ8_K"/> of token t. AVX2 only; with <see cref="SimdWidth.V512"/>, two passes of
+    /// <see cref="DotQ8_K4"/>'s 512-bit body.
+    /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Eight floats: the dot with each token.</param>
+    /// <param name="width">The widest vectors to use.</param>
+    public static unsafe void DotQ8_K8(byte* row, byte* activations, long stride, int blocks, float* results, SimdWidth width)
+    {
+        if (width >= SimdWidth.V512)
+        {
+            DotQ8_K4x512(row, activations, stride, blocks, results);
+            DotQ8_K4x512(row, activations + (4 * stride), stride, blocks, results + 4);
+            return;
+        }
+
+        var acc = stackalloc Vector256<float>[8];
+        var mins = stackalloc Vector128<float>[8];
+        for (int t = 0; t < 8; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+            mins[t] = Vector128<float>.Zero;
+        }
+
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            byte* a = activations + ((long)b * BlockQ8_K.BlockBytes) + 4; // token 0's quants of block b
+            var scalesAndMins = UnpackScalesAndMins(ref *(block + 4));
+            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+
+            // The chunks written out, so that each scale shuffle takes a constant control.
+            Chunk8(block + 16, a, stride, scales, Vector256.Create((short)0x0100), Vector256.Create((short)0x0302), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            Chunk8(block + 48, a + 64, stride, scales, Vector256.Create((short)0x0504), Vector256.Create((short)0x0706), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            Chunk8(block + 80, a + 128, stride, scales, Vector256.Create((short)0x0908), Vector256.Create((short)0x0B0A), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            Chunk8(block + 112, a + 192, stride, scales, Vector256.Create((short)0x0D0C), Vector256.Create((short)0x0F0E), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+
+            var dd = HalvesPair(block); // [d, dmin, 0, 0]
+            Finish(s0, dd, scalesAndMins, activations, blocks, b, acc, mins);
+            Finish(s1, dd, scalesAndMins, activations + stride, blocks, b, acc + 1, mins + 1);
+            Finish(s2, dd, scalesAndMins, activations + (2 * stride), blocks, b, acc + 2, mins + 2);
+            Finish(s3, dd, scalesAndMins, activations + (3 * stride), blocks, b, acc + 3, mins + 3);
+            Finish(s4, dd, scalesAndMins, activations + (4 * stride), blocks, b, acc + 4, mins + 4);
+            Finish(s5, dd, scalesAndMins, activations + (5 * stride), blocks, b, acc + 5, mins + 5);
+            Finish(s6, dd, scalesAndMins, activations + (6 * stride), blocks, b, acc + 6, mins + 6);
+            Finish(s7, dd, scalesAndMins, activations + (7 * stride), blocks, b, acc + 7, mins + 7);
+        }
+
+        for (int t = 0; t < 8; t++)
+        {
+            results[t] = Vector256.Sum(acc[t]) - Vector128.Sum(mins[t]);
+        }
+    }
+
+    /// <summary>One chunk (64 elements, sub-blocks 2c and 2c + 1) of <see cref="DotQ8_K8"/> for its eight tokens.</summary>
+    /// <param name="q">The chunk's 32 packed bytes.</param>
+    /// <param name="a">Token 0's 64 activations of the chunk; token t's are t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="scales">The super-block's 8 scales as int16, in both lanes.</param>
+    /// <param name="lowControl">The shuffle that broadcasts sc[2c] (bytes 4c, 4c + 1 in every int16 lane).</param>
+    /// <param name="highControl">The shuffle that broadcasts sc[2c + 1].</param>
+    /// <param name="s0">Token 0's integer sums.</param>
+    /// <param name="s1">Token 1's integer sums.</param>
+    /// <param name="s2">Token 2's integer sums.</param>
+    /// <param name="s3">Token 3's integer sums.</param>
+    /// <param name="s4">Token 4's integer sums.</param>
+    /// <param name="s5">Token 5's integer sums.</param>
+    /// <param name="s6">Token 6's integer sums.</param>
+    /// <param name="s7">Token 7's integer sums.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Chunk8(
+        byte* q, byte* a, long stride, Vector256<byte> scales, Vector256<short> lowControl, Vector256<short> highControl,
+        ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3,
+        ref Vector256<int> s4, ref Vector256<int> s5, ref Vector256<int> s6, ref Vector256<int> s7)
+    {
+        SplitChunk(ref *q, out var low, out var high);
+        var scaleLow = Avx2.Shuffle(scales, lowControl.AsByte()).AsInt16();
+        var scaleHigh = Avx2.Shuffle(scales, highControl.AsByte()).AsInt16();
+        s0 += ChunkSum(low, high, ref *a, scaleLow, scaleHigh);
+        s1 += ChunkSum(low, high, ref *(a + stride), scaleLow, scaleHigh);
+        s2 += ChunkSum(low, high, ref *(a + (2 * stride)), scaleLow, scaleHigh);
+        s3 += ChunkSum(low, high, ref *(a + (3 * stride)), scaleLow, scaleHigh);
+        s4 += ChunkSum(low, high, ref *(a + (4 * stride)), scaleLow, scaleHigh);
+        s5 += ChunkSum(low, high, ref *(a + (5 * stride)), scaleLow, scaleHigh);
+        s6 += ChunkSum(low, high, ref *(a + (6 * stride)), scaleLow, scaleHigh);
+        s7 += ChunkSum(low, high, ref *(a + (7 * stride)), scaleLow, scaleHigh);
+    }
+
+    /// <summary>A token's float steps for super-block <paramref name="b"/>, as <see cref="DotQ8_K"/> takes them.</summary>
+    /// <param name="sumi">The token's integer sums over the super-block.</param>
+    /// <param name="dd">The super-block's [d, dmin, 0, 0].</param>
+    /// <param name="scalesAndMins">The super-block's scales and mins (<see cref="UnpackScalesAndMins"/>).</param>
+    /// <param name="x">The token's activations row.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="b">The super-block.</param>
+    /// <param name="acc">The token's float accumulator.</param>
+    /// <param name="mins">The token's mins accumulator.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Finish(Vector256<int> sumi, Vector128<float> dd, Vector256<short> scalesAndMins, byte* x, int blocks, int b, Vector256<float>* acc, Vector128<float>* mins)
+    {
+        var d = dd * Vector128.Create(*(float*)(x + ((long)b * BlockQ8_K.BlockBytes)));
+        *mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x, blocks, b), d.GetElement(1), *mins);
+        *acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), *acc);
+    }
+}
