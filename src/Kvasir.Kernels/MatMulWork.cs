@@ -32,19 +32,22 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     public const int GemmMinTokens = 8;
 
     /// <summary>
-    /// Below this many tokens the integer path (when asked for) dots each row with the quantized tokens, four tokens
-    /// per pass where the type has a four-token kernel; from it on, rows are dequantized for the float tiles and GEMM.
+    /// Below this many tokens the integer path (when asked for) dots each row with the quantized tokens, several tokens
+    /// per pass where the type has such a kernel; from it on, rows are dequantized for the float tiles and GEMM.
     /// Measured on one core, 5632 × 2048 (kbench): the Q8_0-activation types'
     /// <see cref="Q8_0Activations.Dot4{TWeights}"/> ran 28–50 GFLOP/s at 4 tokens against 18–24 for the 4 × 2 float
-    /// tiles, but lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts; so does Q6_K
-    /// (<see cref="BlockQ6_K.DotQ8_K4"/>: 42 vs 17 at 4 tokens, 50 vs 50–54 at 16–32). Q4_K never switches: its
-    /// eight-token kernel (<see cref="BlockQ4_K.DotQ8_K8"/>) beats the GEMM at every count (one core, in-process
-    /// medians of nine alternations: 1.39–1.48× at 16 tokens, 1.13× at 64, 1.08–1.16× at 512). Other types switch at 4.
+    /// tiles, but lost to the GEMM from 16 (45 vs 57 for Q8_0), so they switch where the GEMM starts. The K-quants'
+    /// eight-token kernels, against the GEMM (5632 × 2048 and 2048 × 5632, one core, in-process medians of seven to
+    /// nine alternations): Q4_K (<see cref="BlockQ4_K.DotQ8_K8"/>) 1.39–1.48× at 16 tokens, 1.13× at 64, 1.08–1.16× at
+    /// 512, so it never switches; Q6_K (<see cref="BlockQ6_K.DotQ8_K8"/>, ~60 GFLOP/s at any count) 1.7–1.8× at 8,
+    /// 1.22–1.27× at 16, 0.91–0.96× at 24 (a whole micro-tile of the GEMM) and 0.73–0.82× from 64. Other types switch
+    /// at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
         GgmlType.Q4_K => 100000,
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q6_K => GemmMinTokens,
+        GgmlType.Q6_K => 24,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
         _ => TiledMinTokens,
     };
 
@@ -180,13 +183,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 int t = t0;
                 if (t1 - t0 >= 4 && Int8MaxTokens(_type) > TiledMinTokens)
                 {
-                    // Several tokens per pass over the row (bit-identical to one at a time): Q4_K eight, then four.
+                    // Several tokens per pass over the row (bit-identical to one at a time): the K-quants eight, then
+                    // four.
                     byte* w = _weights + (r * _rowBytes);
-                    if (_type == GgmlType.Q4_K)
+                    if (_type is GgmlType.Q4_K or GgmlType.Q6_K)
                     {
                         for (; t + 8 <= t1; t += 8)
                         {
-                            BlockQ4_K.DotQ8_K8(w, _activations + (t * _activationRowBytes), _activationRowBytes, blocks, results, _width);
+                            Dot8(w, _activations + (t * _activationRowBytes), blocks, results);
                             for (int i = 0; i < 8; i++)
                             {
                                 _y[((long)(t + i) * _rows) + r] = results[i];
@@ -254,6 +258,19 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 w[i] = buffer + (i * _cols);
                 Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), _width);
             }
+        }
+    }
+
+    /// <summary>One row with eight quantized tokens (Q4_K, Q6_K).</summary>
+    private void Dot8(byte* row, byte* activations, int blocks, float* results)
+    {
+        if (_type == GgmlType.Q4_K)
+        {
+            BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width);
+        }
+        else
+        {
+            BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width);
         }
     }
 
