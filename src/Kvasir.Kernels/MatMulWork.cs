@@ -40,13 +40,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// eight-token kernels, against the GEMM (5632 × 2048 and 2048 × 5632, one core, in-process medians of seven to
     /// nine alternations): Q4_K (<see cref="BlockQ4_K.DotQ8_K8"/>) 1.39–1.48× at 16 tokens, 1.13× at 64, 1.08–1.16× at
     /// 512, so it never switches; Q6_K (<see cref="BlockQ6_K.DotQ8_K8"/>, ~60 GFLOP/s at any count) 1.7–1.8× at 8,
-    /// 1.22–1.27× at 16, 0.91–0.96× at 24 (a whole micro-tile of the GEMM) and 0.73–0.82× from 64. Other types switch
-    /// at 4.
+    /// 1.22–1.27× at 16, 0.91–0.96× at 24 (a whole micro-tile of the GEMM) and 0.73–0.82× from 64; Q5_K
+    /// (<see cref="BlockQ5_K.DotQ8_K8"/>) 1.9–2.0× at 8, 1.14–1.19× at 16, 0.81–0.91× from 64: both switch at 24.
+    /// Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
-        GgmlType.Q4_K => 100000,
-        GgmlType.Q6_K => 24,
+        GgmlType.Q4_K => int.MaxValue,
+        GgmlType.Q5_K or GgmlType.Q6_K => 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
         _ => TiledMinTokens,
     };
@@ -181,23 +182,24 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
                 var row = new ReadOnlySpan<byte>(_weights + (r * _rowBytes), (int)_rowBytes);
                 int t = t0;
-                if (t1 - t0 >= 4 && Int8MaxTokens(_type) > TiledMinTokens)
+
+                // Several tokens per pass over the row where the type has such kernels (bit-identical to one token
+                // at a time): eight, then four, then one.
+                byte* w = _weights + (r * _rowBytes);
+                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K)
                 {
-                    // Several tokens per pass over the row (bit-identical to one at a time): the K-quants eight, then
-                    // four.
-                    byte* w = _weights + (r * _rowBytes);
-                    if (_type is GgmlType.Q4_K or GgmlType.Q6_K)
+                    for (; t + 8 <= t1; t += 8)
                     {
-                        for (; t + 8 <= t1; t += 8)
+                        Dot8(w, _activations + (t * _activationRowBytes), blocks, results);
+                        for (int i = 0; i < 8; i++)
                         {
-                            Dot8(w, _activations + (t * _activationRowBytes), blocks, results);
-                            for (int i = 0; i < 8; i++)
-                            {
-                                _y[((long)(t + i) * _rows) + r] = results[i];
-                            }
+                            _y[((long)(t + i) * _rows) + r] = results[i];
                         }
                     }
+                }
 
+                if (_type is GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
+                {
                     for (; t + 4 <= t1; t += 4)
                     {
                         Dot4(w, _activations + (t * _activationRowBytes), blocks, results);
@@ -261,20 +263,18 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         }
     }
 
-    /// <summary>One row with eight quantized tokens (Q4_K, Q6_K).</summary>
+    /// <summary>One row with eight quantized tokens (Q4_K, Q5_K, Q6_K).</summary>
     private void Dot8(byte* row, byte* activations, int blocks, float* results)
     {
-        if (_type == GgmlType.Q4_K)
+        switch (_type)
         {
-            BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width);
-        }
-        else
-        {
-            BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width);
+            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
+            default: BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
         }
     }
 
-    /// <summary>One row with four quantized tokens (the types <see cref="Int8MaxTokens"/> keeps on the integer path).</summary>
+    /// <summary>One row with four quantized tokens (Q4_K, Q6_K and the Q8_0-activation types).</summary>
     private void Dot4(byte* row, byte* activations, int blocks, float* results)
     {
         switch (_type)

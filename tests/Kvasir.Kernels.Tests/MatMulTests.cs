@@ -95,7 +95,7 @@ public sealed class MatMulTests : IDisposable
     public void Compute_Int8Path_Vector512_IsBitIdenticalToVector256(GgmlType type)
     {
         // The integer decode path with the 512-bit dot kernels (in software here), one token at a time and four at a
-        // time (Q4_0/Q5_0/Q8_0 up to 7 tokens), Q4_K and Q6_K eight at a time, through MatMul: the same bits as Vector256.
+        // time (Q4_0/Q5_0/Q8_0 up to 7 tokens), the K-quants eight at a time, through MatMul: the same bits as Vector256.
         var rng = new Random(90 + (int)type);
         const int rows = 22, cols = 768;
         var weights = TestData.RandomRow(type, rows * cols, rng);

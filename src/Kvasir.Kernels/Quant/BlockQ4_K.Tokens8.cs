@@ -44,6 +44,47 @@ internal static partial class BlockQ4_K
             return;
         }
 
+        DotQ8_K8<Chunks256>(row, activations, stride, blocks, results);
+    }
+
+    /// <summary>
+    /// A Q4_K-family chunk source for the AVX2 kernels: how a super-block's chunk c (64 elements, sub-blocks 2c and
+    /// 2c + 1) becomes two vectors of unsigned values. Q4_K splits its packed nibbles; Q5_K adds its high bits.
+    /// </summary>
+    internal interface IKChunks256
+    {
+        /// <summary>Bytes per super-block.</summary>
+        static abstract int BlockBytes { get; }
+
+        /// <summary>Reads what the super-block's chunks share (Q5_K: its high bits).</summary>
+        unsafe void Start(byte* block);
+
+        /// <summary>Chunk c's values: sub-block 2c as <paramref name="low"/>, sub-block 2c + 1 as <paramref name="high"/>.</summary>
+        unsafe void Chunk(byte* block, int c, out Vector256<byte> low, out Vector256<byte> high);
+    }
+
+    /// <summary>Q4_K's chunks: the 32 packed bytes of chunk c, low nibbles then high nibbles.</summary>
+    private struct Chunks256 : IKChunks256
+    {
+        public static int BlockBytes => BlockQ4_K.BlockBytes;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Start(byte* block)
+        {
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Chunk(byte* block, int c, out Vector256<byte> low, out Vector256<byte> high) =>
+            SplitChunk(ref *(block + 16 + (32 * c)), out low, out high);
+    }
+
+    /// <summary>
+    /// The eight-token body of a Q4_K-family format (<typeparamref name="TChunks"/>): the scales, mins and float steps
+    /// are Q4_K's, the values come from the chunk source.
+    /// </summary>
+    internal static unsafe void DotQ8_K8<TChunks>(byte* row, byte* activations, long stride, int blocks, float* results)
+        where TChunks : struct, IKChunks256
+    {
         var acc = stackalloc Vector256<float>[8];
         var mins = stackalloc Vector128<float>[8];
         for (int t = 0; t < 8; t++)
@@ -54,17 +95,23 @@ internal static partial class BlockQ4_K
 
         for (int b = 0; b < blocks; b++)
         {
-            byte* block = row + ((long)b * BlockBytes);
+            byte* block = row + ((long)b * TChunks.BlockBytes);
             byte* a = activations + ((long)b * BlockQ8_K.BlockBytes) + 4; // token 0's quants of block b
+            var chunks = default(TChunks);
+            chunks.Start(block);
             var scalesAndMins = UnpackScalesAndMins(ref *(block + 4));
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
 
             // The chunks written out, so that each scale shuffle takes a constant control.
-            Chunk8(block + 16, a, stride, scales, Vector256.Create((short)0x0100), Vector256.Create((short)0x0302), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-            Chunk8(block + 48, a + 64, stride, scales, Vector256.Create((short)0x0504), Vector256.Create((short)0x0706), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-            Chunk8(block + 80, a + 128, stride, scales, Vector256.Create((short)0x0908), Vector256.Create((short)0x0B0A), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
-            Chunk8(block + 112, a + 192, stride, scales, Vector256.Create((short)0x0D0C), Vector256.Create((short)0x0F0E), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            chunks.Chunk(block, 0, out var low0, out var high0);
+            Chunk8(low0, high0, a, stride, scales, Vector256.Create((short)0x0100), Vector256.Create((short)0x0302), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            chunks.Chunk(block, 1, out var low1, out var high1);
+            Chunk8(low1, high1, a + 64, stride, scales, Vector256.Create((short)0x0504), Vector256.Create((short)0x0706), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            chunks.Chunk(block, 2, out var low2, out var high2);
+            Chunk8(low2, high2, a + 128, stride, scales, Vector256.Create((short)0x0908), Vector256.Create((short)0x0B0A), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            chunks.Chunk(block, 3, out var low3, out var high3);
+            Chunk8(low3, high3, a + 192, stride, scales, Vector256.Create((short)0x0D0C), Vector256.Create((short)0x0F0E), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
 
             var dd = HalvesPair(block); // [d, dmin, 0, 0]
             Finish(s0, dd, scalesAndMins, activations, blocks, b, acc, mins);
@@ -84,7 +131,8 @@ internal static partial class BlockQ4_K
     }
 
     /// <summary>One chunk (64 elements, sub-blocks 2c and 2c + 1) of <see cref="DotQ8_K8"/> for its eight tokens.</summary>
-    /// <param name="q">The chunk's 32 packed bytes.</param>
+    /// <param name="low">The chunk's first sub-block (32 unsigned values).</param>
+    /// <param name="high">Its second sub-block.</param>
     /// <param name="a">Token 0's 64 activations of the chunk; token t's are t · <paramref name="stride"/> bytes later.</param>
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="scales">The super-block's 8 scales as int16, in both lanes.</param>
@@ -100,11 +148,10 @@ internal static partial class BlockQ4_K
     /// <param name="s7">Token 7's integer sums.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Chunk8(
-        byte* q, byte* a, long stride, Vector256<byte> scales, Vector256<short> lowControl, Vector256<short> highControl,
+        Vector256<byte> low, Vector256<byte> high, byte* a, long stride, Vector256<byte> scales, Vector256<short> lowControl, Vector256<short> highControl,
         ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3,
         ref Vector256<int> s4, ref Vector256<int> s5, ref Vector256<int> s6, ref Vector256<int> s7)
     {
-        SplitChunk(ref *q, out var low, out var high);
         var scaleLow = Avx2.Shuffle(scales, lowControl.AsByte()).AsInt16();
         var scaleHigh = Avx2.Shuffle(scales, highControl.AsByte()).AsInt16();
         s0 += ChunkSum(low, high, ref *a, scaleLow, scaleHigh);
