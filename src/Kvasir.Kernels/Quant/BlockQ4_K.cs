@@ -227,31 +227,14 @@ internal static partial class BlockQ4_K
             return DotQ8_K512(row, activations, blocks);
         }
 
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref byte x = ref MemoryMarshal.GetReference(activations);
-        var acc = Vector256<float>.Zero;
-        var mins = Vector128<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        unsafe
         {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            float da = Unsafe.ReadUnaligned<float>(ref a);
-            var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
-
-            var d = ScalesTimes(ref block, da);
-            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
-
-            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
-            ref byte q = ref Unsafe.Add(ref block, 16);
-            ref byte qa = ref Unsafe.Add(ref a, 4);
-            var sumi = Chunk(ref q, ref qa, scales, 0);
-            sumi += Chunk(ref Unsafe.Add(ref q, 32), ref Unsafe.Add(ref qa, 64), scales, 1);
-            sumi += Chunk(ref Unsafe.Add(ref q, 64), ref Unsafe.Add(ref qa, 128), scales, 2);
-            sumi += Chunk(ref Unsafe.Add(ref q, 96), ref Unsafe.Add(ref qa, 192), scales, 3);
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
+            fixed (byte* r = row)
+            fixed (byte* x = activations)
+            {
+                return DotQ8_K256<Chunks256>(r, x, blocks);
+            }
         }
-
-        return Vector256.Sum(acc) - Vector128.Sum(mins);
     }
 
     /// <summary>
@@ -369,14 +352,6 @@ internal static partial class BlockQ4_K
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<short> BroadcastScale(Vector256<byte> scales, int s) =>
         Avx2.Shuffle(scales, Vector256.Create((short)((2 * s) | (((2 * s) + 1) << 8))).AsByte()).AsInt16();
-
-    /// <summary>Chunk c (64 elements: sub-blocks 2c and 2c + 1) of the AVX2 dot: Σ sc·q·a as 8 int32 partial sums.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Chunk(ref byte q, ref byte a, Vector256<byte> scales, int c)
-    {
-        SplitChunk(ref q, out var low, out var high);
-        return ChunkSum(low, high, ref a, BroadcastScale(scales, 2 * c), BroadcastScale(scales, (2 * c) + 1));
-    }
 
     /// <summary>A chunk's 32 packed bytes as its two sub-blocks' 4-bit values (low nibbles, then high nibbles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -228,33 +228,13 @@ internal static partial class BlockQ5_K
             return DotQ8_K512(row, activations, blocks);
         }
 
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref byte x = ref MemoryMarshal.GetReference(activations);
-        var acc = Vector256<float>.Zero;
-        var mins = Vector128<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        unsafe
         {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            float da = Unsafe.ReadUnaligned<float>(ref a);
-            var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
-            var d = BlockQ4_K.ScalesTimes(ref block, da);
-            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
-            var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
-            var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16));
-            var sumi = Vector256<int>.Zero;
-            for (int c = 0; c < 4; c++)
+            fixed (byte* r = row)
+            fixed (byte* x = activations)
             {
-                Chunk(ref block, c, ref qh, out var low, out var high);
-                var a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (64 * c))).AsSByte();
-                var a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 36 + (64 * c))).AsSByte();
-                sumi += QuantSimd.DotUInt8Scaled(low.AsByte(), a0, BlockQ4_K.BroadcastScale(scales, 2 * c));
-                sumi += QuantSimd.DotUInt8Scaled(high.AsByte(), a1, BlockQ4_K.BroadcastScale(scales, (2 * c) + 1));
+                return BlockQ4_K.DotQ8_K256<Chunks256>(r, x, blocks);
             }
-
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
         }
-
-        return Vector256.Sum(acc) - Vector128.Sum(mins);
     }
 }
