@@ -198,7 +198,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                     }
                 }
 
-                if (_type is GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
+                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
                 {
                     for (; t + 4 <= t1; t += 4)
                     {
@@ -274,12 +274,13 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         }
     }
 
-    /// <summary>One row with four quantized tokens (Q4_K, Q6_K and the Q8_0-activation types).</summary>
+    /// <summary>One row with four quantized tokens (the K-quants and the Q8_0-activation types).</summary>
     private void Dot4(byte* row, byte* activations, int blocks, float* results)
     {
         switch (_type)
         {
             case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;

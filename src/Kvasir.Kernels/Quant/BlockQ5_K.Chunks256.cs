@@ -38,6 +38,33 @@ internal static partial class BlockQ5_K
     }
 
     /// <summary>
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (Q4_K's four-token body with Q5_K's chunks):
+    /// <c>results[t]</c> is bit-identical to <see cref="DotQ8_K"/> of token t. AVX2 only; with
+    /// <see cref="SimdWidth.V512"/>, four 512-bit single-token dots.
+    /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    /// <param name="width">The widest vectors to use.</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results, SimdWidth width)
+    {
+        if (width >= SimdWidth.V512)
+        {
+            var weights = new ReadOnlySpan<byte>(row, blocks * BlockBytes);
+            for (int t = 0; t < 4; t++)
+            {
+                results[t] = DotQ8_K(weights, new ReadOnlySpan<byte>(activations + (t * stride), (int)stride), blocks, width);
+            }
+
+            return;
+        }
+
+        BlockQ4_K.DotQ8_K4<Chunks256>(row, activations, stride, blocks, results);
+    }
+
+    /// <summary>
     /// Q5_K's chunks for the AVX2 integer kernels: the nibbles as Q4_K's, each value's fifth bit (bit 2c or 2c + 1 of
     /// its high-bit byte) moved to bit 4 by one mask and one 16-bit shift by a constant (the mask leaves one bit per
     /// byte, so nothing crosses into the neighbouring byte). <see cref="Chunk"/>'s shift of the whole high-bit vector
