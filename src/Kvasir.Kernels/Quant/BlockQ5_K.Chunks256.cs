@@ -25,12 +25,7 @@ internal static partial class BlockQ5_K
     {
         if (width >= SimdWidth.V512)
         {
-            var weights = new ReadOnlySpan<byte>(row, blocks * BlockBytes);
-            for (int t = 0; t < 8; t++)
-            {
-                results[t] = DotQ8_K(weights, new ReadOnlySpan<byte>(activations + (t * stride), (int)stride), blocks, width);
-            }
-
+            OneByOne(row, activations, stride, blocks, results, 8, width);
             return;
         }
 
@@ -52,16 +47,24 @@ internal static partial class BlockQ5_K
     {
         if (width >= SimdWidth.V512)
         {
-            var weights = new ReadOnlySpan<byte>(row, blocks * BlockBytes);
-            for (int t = 0; t < 4; t++)
-            {
-                results[t] = DotQ8_K(weights, new ReadOnlySpan<byte>(activations + (t * stride), (int)stride), blocks, width);
-            }
-
+            OneByOne(row, activations, stride, blocks, results, 4, width);
             return;
         }
 
         BlockQ4_K.DotQ8_K4<Chunks256>(row, activations, stride, blocks, results);
+    }
+
+    /// <summary>
+    /// The multi-token kernels' 512-bit form: <paramref name="count"/> single-token dots (<see cref="DotQ8_K512"/>, which
+    /// gives the AVX2 bits), as Q5_K has no 512-bit multi-token body.
+    /// </summary>
+    private static unsafe void OneByOne(byte* row, byte* activations, long stride, int blocks, float* results, int count, SimdWidth width)
+    {
+        var weights = new ReadOnlySpan<byte>(row, blocks * BlockBytes);
+        for (int t = 0; t < count; t++)
+        {
+            results[t] = DotQ8_K(weights, new ReadOnlySpan<byte>(activations + (t * stride), (int)stride), blocks, width);
+        }
     }
 
     /// <summary>
