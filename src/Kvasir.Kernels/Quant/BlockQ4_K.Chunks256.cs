@@ -94,13 +94,10 @@ internal static partial class BlockQ4_K
         for (int b = 0; b < blocks; b++)
         {
             byte* block = row + ((long)b * TChunks.BlockBytes);
-            byte* x = activations + ((long)b * BlockQ8_K.BlockBytes);
-            byte* a = x + 4;
+            byte* a = activations + ((long)b * BlockQ8_K.BlockBytes) + 4; // the token's quants of block b
             var chunks = default(TChunks);
             chunks.Start(block);
             var scalesAndMins = UnpackScalesAndMins(ref *(block + 4)); // int16: sc[0..7], m[0..7]
-            var d = ScalesTimes(ref *block, *(float*)x);
-            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *activations, blocks, b), d.GetElement(1), mins);
 
             var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
             chunks.Chunk(block, 0, out var low0, out var high0);
@@ -111,7 +108,7 @@ internal static partial class BlockQ4_K
             sumi += ChunkSum(low2, high2, ref *(a + 128), BroadcastScale(scales, 4), BroadcastScale(scales, 5));
             chunks.Chunk(block, 3, out var low3, out var high3);
             sumi += ChunkSum(low3, high3, ref *(a + 192), BroadcastScale(scales, 6), BroadcastScale(scales, 7));
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
+            FloatStep(sumi, HalvesPair(block), scalesAndMins, ref *activations, blocks, b, ref acc, ref mins);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
@@ -153,18 +150,10 @@ internal static partial class BlockQ4_K
             Chunk4(low3, high3, 3, scales, a0, a1, a2, a3, ref sumi0, ref sumi1, ref sumi2, ref sumi3);
 
             var dd = HalvesPair(block); // [d, dmin, 0, 0]
-            var d0 = dd * Vector128.Create(*(float*)a0);
-            var d1 = dd * Vector128.Create(*(float*)a1);
-            var d2 = dd * Vector128.Create(*(float*)a2);
-            var d3 = dd * Vector128.Create(*(float*)a3);
-            mins0 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x0, blocks, b), d0.GetElement(1), mins0);
-            mins1 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x1, blocks, b), d1.GetElement(1), mins1);
-            mins2 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x2, blocks, b), d2.GetElement(1), mins2);
-            mins3 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x3, blocks, b), d3.GetElement(1), mins3);
-            acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0), Vector256.Create(d0.GetElement(0)), acc0);
-            acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1), Vector256.Create(d1.GetElement(0)), acc1);
-            acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2), Vector256.Create(d2.GetElement(0)), acc2);
-            acc3 = Simd.MulAdd(Vector256.ConvertToSingle(sumi3), Vector256.Create(d3.GetElement(0)), acc3);
+            FloatStep(sumi0, dd, scalesAndMins, ref *x0, blocks, b, ref acc0, ref mins0);
+            FloatStep(sumi1, dd, scalesAndMins, ref *x1, blocks, b, ref acc1, ref mins1);
+            FloatStep(sumi2, dd, scalesAndMins, ref *x2, blocks, b, ref acc2, ref mins2);
+            FloatStep(sumi3, dd, scalesAndMins, ref *x3, blocks, b, ref acc3, ref mins3);
         }
 
         results[0] = Vector256.Sum(acc0) - Vector128.Sum(mins0);
@@ -224,14 +213,14 @@ internal static partial class BlockQ4_K
             Chunk8(low3, high3, a + 192, stride, scales, Vector256.Create((short)0x0D0C), Vector256.Create((short)0x0F0E), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
 
             var dd = HalvesPair(block); // [d, dmin, 0, 0]
-            Finish(s0, dd, scalesAndMins, activations, blocks, b, acc, mins);
-            Finish(s1, dd, scalesAndMins, activations + stride, blocks, b, acc + 1, mins + 1);
-            Finish(s2, dd, scalesAndMins, activations + (2 * stride), blocks, b, acc + 2, mins + 2);
-            Finish(s3, dd, scalesAndMins, activations + (3 * stride), blocks, b, acc + 3, mins + 3);
-            Finish(s4, dd, scalesAndMins, activations + (4 * stride), blocks, b, acc + 4, mins + 4);
-            Finish(s5, dd, scalesAndMins, activations + (5 * stride), blocks, b, acc + 5, mins + 5);
-            Finish(s6, dd, scalesAndMins, activations + (6 * stride), blocks, b, acc + 6, mins + 6);
-            Finish(s7, dd, scalesAndMins, activations + (7 * stride), blocks, b, acc + 7, mins + 7);
+            FloatStep(s0, dd, scalesAndMins, ref *activations, blocks, b, ref acc[0], ref mins[0]);
+            FloatStep(s1, dd, scalesAndMins, ref *(activations + stride), blocks, b, ref acc[1], ref mins[1]);
+            FloatStep(s2, dd, scalesAndMins, ref *(activations + (2 * stride)), blocks, b, ref acc[2], ref mins[2]);
+            FloatStep(s3, dd, scalesAndMins, ref *(activations + (3 * stride)), blocks, b, ref acc[3], ref mins[3]);
+            FloatStep(s4, dd, scalesAndMins, ref *(activations + (4 * stride)), blocks, b, ref acc[4], ref mins[4]);
+            FloatStep(s5, dd, scalesAndMins, ref *(activations + (5 * stride)), blocks, b, ref acc[5], ref mins[5]);
+            FloatStep(s6, dd, scalesAndMins, ref *(activations + (6 * stride)), blocks, b, ref acc[6], ref mins[6]);
+            FloatStep(s7, dd, scalesAndMins, ref *(activations + (7 * stride)), blocks, b, ref acc[7], ref mins[7]);
         }
 
         for (int t = 0; t < 8; t++)
@@ -274,9 +263,13 @@ internal static partial class BlockQ4_K
         s7 += ChunkSum(low, high, ref *(a + (7 * stride)), scaleLow, scaleHigh);
     }
 
-    /// <summary>A token's float steps for super-block <paramref name="b"/>, as <see cref="DotQ8_K"/> takes them.</summary>
-    /// <param name="sumi">The token's integer sums over the super-block.</param>
-    /// <param name="dd">The super-block's [d, dmin, 0, 0].</param>
+    /// <summary>
+    /// A token's float steps for super-block <paramref name="b"/>, the one sequence every Q4_K-family integer dot
+    /// takes (one, four and eight tokens, 256 and 512 bits, Q4_K and Q5_K), so that their results are bit-identical:
+    /// <c>mins += float(m · pairs) · dmin·d_a</c>, then <c>acc += float(sumi) · d·d_a</c>.
+    /// </summary>
+    /// <param name="sumi">The token's integer sums over the super-block (8 int32 lanes).</param>
+    /// <param name="dd">The super-block's [d, dmin, 0, 0] (<see cref="HalvesPair(ref byte)"/>, read once for all tokens).</param>
     /// <param name="scalesAndMins">The super-block's scales and mins (<see cref="UnpackScalesAndMins"/>).</param>
     /// <param name="x">The token's activations row.</param>
     /// <param name="blocks">Super-blocks in the row.</param>
@@ -284,10 +277,12 @@ internal static partial class BlockQ4_K
     /// <param name="acc">The token's float accumulator.</param>
     /// <param name="mins">The token's mins accumulator.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Finish(Vector256<int> sumi, Vector128<float> dd, Vector256<short> scalesAndMins, byte* x, int blocks, int b, Vector256<float>* acc, Vector128<float>* mins)
+    internal static void FloatStep(
+        Vector256<int> sumi, Vector128<float> dd, Vector256<short> scalesAndMins, ref byte x, int blocks, int b,
+        ref Vector256<float> acc, ref Vector128<float> mins)
     {
-        var d = dd * Vector128.Create(*(float*)(x + ((long)b * BlockQ8_K.BlockBytes)));
-        *mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x, blocks, b), d.GetElement(1), *mins);
-        *acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), *acc);
+        var d = dd * Vector128.Create(Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes)));
+        mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
+        acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
     }
 }

@@ -30,12 +30,7 @@ internal static partial class BlockQ4_K
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            float da = Unsafe.ReadUnaligned<float>(ref a);
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
-
-            var d = ScalesTimes(ref block, da);
-            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
-
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
             ref byte q = ref Unsafe.Add(ref block, 16);
             ref byte qa = ref Unsafe.Add(ref a, 4);
@@ -43,7 +38,7 @@ internal static partial class BlockQ4_K
             sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 32)), ref Unsafe.Add(ref qa, 64), ChunkScales(scales, 1));
             sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 64)), ref Unsafe.Add(ref qa, 128), ChunkScales(scales, 2));
             sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 96)), ref Unsafe.Add(ref qa, 192), ChunkScales(scales, 3));
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d.GetElement(0)), acc);
+            FloatStep(sumi.GetLower() + sumi.GetUpper(), HalvesPair(ref block), scalesAndMins, ref x, blocks, b, ref acc, ref mins);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
@@ -78,18 +73,10 @@ internal static partial class BlockQ4_K
             }
 
             var dd = HalvesPair(block); // [d, dmin, 0, 0]
-            var d0 = dd * Vector128.Create(*(float*)a0);
-            var d1 = dd * Vector128.Create(*(float*)a1);
-            var d2 = dd * Vector128.Create(*(float*)a2);
-            var d3 = dd * Vector128.Create(*(float*)a3);
-            mins0 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x0, blocks, b), d0.GetElement(1), mins0);
-            mins1 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x1, blocks, b), d1.GetElement(1), mins1);
-            mins2 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x2, blocks, b), d2.GetElement(1), mins2);
-            mins3 = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref *x3, blocks, b), d3.GetElement(1), mins3);
-            acc0 = Simd.MulAdd(Vector256.ConvertToSingle(sumi0.GetLower() + sumi0.GetUpper()), Vector256.Create(d0.GetElement(0)), acc0);
-            acc1 = Simd.MulAdd(Vector256.ConvertToSingle(sumi1.GetLower() + sumi1.GetUpper()), Vector256.Create(d1.GetElement(0)), acc1);
-            acc2 = Simd.MulAdd(Vector256.ConvertToSingle(sumi2.GetLower() + sumi2.GetUpper()), Vector256.Create(d2.GetElement(0)), acc2);
-            acc3 = Simd.MulAdd(Vector256.ConvertToSingle(sumi3.GetLower() + sumi3.GetUpper()), Vector256.Create(d3.GetElement(0)), acc3);
+            FloatStep(sumi0.GetLower() + sumi0.GetUpper(), dd, scalesAndMins, ref *x0, blocks, b, ref acc0, ref mins0);
+            FloatStep(sumi1.GetLower() + sumi1.GetUpper(), dd, scalesAndMins, ref *x1, blocks, b, ref acc1, ref mins1);
+            FloatStep(sumi2.GetLower() + sumi2.GetUpper(), dd, scalesAndMins, ref *x2, blocks, b, ref acc2, ref mins2);
+            FloatStep(sumi3.GetLower() + sumi3.GetUpper(), dd, scalesAndMins, ref *x3, blocks, b, ref acc3, ref mins3);
         }
 
         results[0] = Vector256.Sum(acc0) - Vector128.Sum(mins0);

@@ -277,13 +277,9 @@ internal static partial class BlockQ4_K
         return Avx2.ConvertToVector256Int16((low | high).AsByte()).AsInt16();
     }
 
-    /// <summary>The super-block's d and dmin (the first four bytes, fp16) times <paramref name="da"/>: [d·da, dmin·da, 0, 0].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> ScalesTimes(ref byte block, float da) => HalvesPair(ref block) * Vector128.Create(da);
-
     /// <summary>The two fp16 values at <paramref name="block"/> widened: [h0, h1, 0, 0].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> HalvesPair(ref byte block) =>
+    internal static Vector128<float> HalvesPair(ref byte block) =>
         RowF16.ToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref block)).AsUInt16()).AsUInt32());
 
     /// <inheritdoc cref="HalvesPair(ref byte)"/>
@@ -297,7 +293,7 @@ internal static partial class BlockQ4_K
     /// 16 tokens, 5632 × 2048).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> AccumulateMins(Vector256<short> scalesAndMins, ref short pairSums8, float dminTimesDa, Vector128<float> mins)
+    private static Vector128<float> AccumulateMins(Vector256<short> scalesAndMins, ref short pairSums8, float dminTimesDa, Vector128<float> mins)
     {
         var pairSums = Vector128.LoadUnsafe(ref pairSums8);
         var minTerms = Sse2.MultiplyAddAdjacent(scalesAndMins.GetUpper(), pairSums);

@@ -22,10 +22,7 @@ internal static partial class BlockQ5_K
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            float da = Unsafe.ReadUnaligned<float>(ref a);
             var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
-            var d = BlockQ4_K.ScalesTimes(ref block, da);
-            mins = BlockQ4_K.AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
             var qh = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 16));
             var sumi = Vector512<int>.Zero;
@@ -37,7 +34,7 @@ internal static partial class BlockQ5_K
                 sumi += Int8Simd.MultiplyAddAdjacent(Int8Simd.MultiplyAddAdjacent(w, qa), BlockQ4_K.ChunkScales(scales, c));
             }
 
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d.GetElement(0)), acc);
+            BlockQ4_K.FloatStep(sumi.GetLower() + sumi.GetUpper(), BlockQ4_K.HalvesPair(ref block), scalesAndMins, ref x, blocks, b, ref acc, ref mins);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
