@@ -80,14 +80,14 @@ internal static partial class BlockQ6_K
             }
 
             float dw = QuantSimd.ReadHalf(ref *(block + 208));
-            Finish(s0, dw, scales, activations, b, acc, offsets);
-            Finish(s1, dw, scales, activations + stride, b, acc + 1, offsets + 1);
-            Finish(s2, dw, scales, activations + (2 * stride), b, acc + 2, offsets + 2);
-            Finish(s3, dw, scales, activations + (3 * stride), b, acc + 3, offsets + 3);
-            Finish(s4, dw, scales, activations + (4 * stride), b, acc + 4, offsets + 4);
-            Finish(s5, dw, scales, activations + (5 * stride), b, acc + 5, offsets + 5);
-            Finish(s6, dw, scales, activations + (6 * stride), b, acc + 6, offsets + 6);
-            Finish(s7, dw, scales, activations + (7 * stride), b, acc + 7, offsets + 7);
+            FloatStep(s0, dw, scales, ref *activations, b, ref acc[0], ref offsets[0]);
+            FloatStep(s1, dw, scales, ref *(activations + stride), b, ref acc[1], ref offsets[1]);
+            FloatStep(s2, dw, scales, ref *(activations + (2 * stride)), b, ref acc[2], ref offsets[2]);
+            FloatStep(s3, dw, scales, ref *(activations + (3 * stride)), b, ref acc[3], ref offsets[3]);
+            FloatStep(s4, dw, scales, ref *(activations + (4 * stride)), b, ref acc[4], ref offsets[4]);
+            FloatStep(s5, dw, scales, ref *(activations + (5 * stride)), b, ref acc[5], ref offsets[5]);
+            FloatStep(s6, dw, scales, ref *(activations + (6 * stride)), b, ref acc[6], ref offsets[6]);
+            FloatStep(s7, dw, scales, ref *(activations + (7 * stride)), b, ref acc[7], ref offsets[7]);
         }
 
         for (int t = 0; t < 8; t++)
@@ -132,21 +132,25 @@ internal static partial class BlockQ6_K
     private static unsafe Vector256<int> PairSum(Vector256<byte> qa, Vector256<byte> qb, byte* a, Vector256<short> scalesA, Vector256<short> scalesB) =>
         QuantSimd.DotUInt8Scaled(qa, Vector256.Load((sbyte*)a), scalesA) + QuantSimd.DotUInt8Scaled(qb, Vector256.Load((sbyte*)(a + 32)), scalesB);
 
-    /// <summary>A token's float steps for super-block <paramref name="b"/>, as <see cref="DotQ8_K"/> takes them.</summary>
-    /// <param name="sumi">The token's integer sums over the super-block.</param>
-    /// <param name="dw">The super-block's d.</param>
+    /// <summary>
+    /// A token's float steps for super-block <paramref name="b"/>, the one sequence every Q6_K integer dot takes (one,
+    /// four and eight tokens, 256 and 512 bits), so that their results are bit-identical:
+    /// <c>offsets += float(sc · bsums) · d·d_a</c>, then <c>acc += float(sumi) · d·d_a</c>.
+    /// </summary>
+    /// <param name="sumi">The token's integer sums over the super-block (8 int32 lanes).</param>
+    /// <param name="dw">The super-block's d (read once for all tokens).</param>
     /// <param name="scales">The super-block's 16 scales as int16.</param>
     /// <param name="x">The token's activations row.</param>
     /// <param name="b">The super-block.</param>
     /// <param name="acc">The token's float accumulator.</param>
     /// <param name="offsets">The token's accumulator of the offset terms.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Finish(Vector256<int> sumi, float dw, Vector256<short> scales, byte* x, int b, Vector256<float>* acc, Vector256<float>* offsets)
+    internal static void FloatStep(Vector256<int> sumi, float dw, Vector256<short> scales, ref byte x, int b, ref Vector256<float> acc, ref Vector256<float> offsets)
     {
-        byte* a = x + ((long)b * BlockQ8_K.BlockBytes);
-        float d = dw * *(float*)a;
-        var bsums = Vector256.Load((short*)(a + 260));
-        *offsets = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), *offsets);
-        *acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), *acc);
+        ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
+        float d = dw * Unsafe.ReadUnaligned<float>(ref a);
+        var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
+        offsets = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets);
+        acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), acc);
     }
 }

@@ -32,17 +32,13 @@ internal static partial class BlockQ6_K
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 192)).AsSByte()); // sc[0..15]
-            var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
-            float d = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)) * Unsafe.ReadUnaligned<float>(ref a);
-            offsets = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets);
-
             var low = Int8Simd.InAllLanes(scales.GetLower());
             var high = Int8Simd.InAllLanes(scales.GetUpper());
             Unpack512(ref block, ref Unsafe.Add(ref block, 128), out var q01, out var q23);
             var sumi = HalfSum512(q01, q23, ref Unsafe.Add(ref a, 4), QuadScales(low, 0), QuadScales(low, 4));
             Unpack512(ref Unsafe.Add(ref block, 64), ref Unsafe.Add(ref block, 160), out q01, out q23);
             sumi += HalfSum512(q01, q23, ref Unsafe.Add(ref a, 132), QuadScales(high, 0), QuadScales(high, 4));
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d), acc);
+            FloatStep(sumi.GetLower() + sumi.GetUpper(), QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)), scales, ref x, b, ref acc, ref offsets);
         }
 
         return Vector256.Sum(acc) - (32 * Vector256.Sum(offsets));
@@ -74,12 +70,10 @@ internal static partial class BlockQ6_K
             float dw = QuantSimd.ReadHalf(ref *(block + 208));
             for (int t = 0; t < 4; t++)
             {
-                byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
-                var bsums = Vector256.Load((short*)(a + 260));
-                float d = dw * *(float*)a;
-                offsets[t] = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets[t]);
+                byte* x = activations + (t * stride);
+                byte* a = x + ((long)b * BlockQ8_K.BlockBytes);
                 var sumi = HalfSum512(q01, q23, ref *(a + 4), s0, s1) + HalfSum512(q45, q67, ref *(a + 132), s2, s3);
-                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d), acc[t]);
+                FloatStep(sumi.GetLower() + sumi.GetUpper(), dw, scales, ref *x, b, ref acc[t], ref offsets[t]);
             }
         }
 

@@ -251,16 +251,13 @@ internal static partial class BlockQ6_K
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 192)).AsSByte()); // sc[0..15]
-            var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
-            float d = QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)) * Unsafe.ReadUnaligned<float>(ref a);
-            offsets = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets);
 
             // Each half's 8 scales in both 128-bit lanes, for the in-lane shuffles that broadcast them.
             var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
             var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
             var sumi = HalfAt(ref block, ref Unsafe.Add(ref block, 128), ref Unsafe.Add(ref a, 4), low);
             sumi += HalfAt(ref Unsafe.Add(ref block, 64), ref Unsafe.Add(ref block, 160), ref Unsafe.Add(ref a, 132), high);
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), acc);
+            FloatStep(sumi, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)), scales, ref x, b, ref acc, ref offsets);
         }
 
         return Vector256.Sum(acc) - (32 * Vector256.Sum(offsets));
@@ -304,12 +301,10 @@ internal static partial class BlockQ6_K
             float dw = QuantSimd.ReadHalf(ref *(block + 208));
             for (int t = 0; t < 4; t++)
             {
-                byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
-                var bsums = Vector256.Load((short*)(a + 260));
-                float d = dw * *(float*)a;
-                offsets[t] = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(scales, bsums)), Vector256.Create(d), offsets[t]);
+                byte* x = activations + (t * stride);
+                byte* a = x + ((long)b * BlockQ8_K.BlockBytes);
                 var sumi = HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
-                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d), acc[t]);
+                FloatStep(sumi, dw, scales, ref *x, b, ref acc[t], ref offsets[t]);
             }
         }
 
