@@ -160,6 +160,8 @@ public static unsafe partial class MatMul
         GgmlType.Q5_0 => BlockQ5_0.Dot(row, x, width),
         GgmlType.Q5_1 => BlockQ5_1.Dot(row, x, width),
         GgmlType.Q8_0 => BlockQ8_0.Dot(row, x, width),
+        GgmlType.Q2_K => BlockQ2_K.Dot(row, x, width),
+        GgmlType.Q3_K => BlockQ3_K.Dot(row, x, width),
         GgmlType.Q4_K => BlockQ4_K.Dot(row, x, width),
         GgmlType.Q5_K => BlockQ5_K.Dot(row, x, width),
         GgmlType.Q6_K => BlockQ6_K.Dot(row, x, width),
@@ -171,7 +173,7 @@ public static unsafe partial class MatMul
     internal static GgmlType Int8ActivationType(GgmlType weightType) => weightType switch
     {
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GgmlType.Q8_0,
-        GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
         _ => GgmlType.F32,
     };
 
@@ -181,6 +183,8 @@ public static unsafe partial class MatMul
         GgmlType.Q4_0 => BlockQ4_0.DotQ8_0(row, activations, blocks, width),
         GgmlType.Q5_0 => BlockQ5_0.DotQ8_0(row, activations, blocks, width),
         GgmlType.Q8_0 => BlockQ8_0.DotQ8_0(row, activations, blocks, width),
+        GgmlType.Q2_K => BlockQ2_K.DotQ8_K(row, activations, blocks, width),
+        GgmlType.Q3_K => BlockQ3_K.DotQ8_K(row, activations, blocks, width),
         GgmlType.Q4_K => BlockQ4_K.DotQ8_K(row, activations, blocks, width),
         GgmlType.Q5_K => BlockQ5_K.DotQ8_K(row, activations, blocks, width),
         GgmlType.Q6_K => BlockQ6_K.DotQ8_K(row, activations, blocks, width),

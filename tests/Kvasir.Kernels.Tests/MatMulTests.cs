@@ -89,6 +89,8 @@ public sealed class MatMulTests : IDisposable
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -158,7 +160,7 @@ public sealed class MatMulTests : IDisposable
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x.AsSpan(1), y, 2));
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x, y.AsSpan(1), 2));
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 48, x, y, 2));
-        Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q2_K, w, 3, 256, x, y, 0));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.IQ4_XS, w, 3, 256, x, y, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Compute(GgmlType.Q8_0, w, -1, 64, x, y, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x, y, -2));
     }

@@ -11,7 +11,7 @@ internal static class TestData
     public static readonly GgmlType[] SupportedTypes =
     [
         GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
-        GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
+        GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
     ];
 
     /// <summary>The SIMD widths this machine can run, scalar included.</summary>
@@ -97,6 +97,13 @@ internal static class TestData
                     break;
                 case GgmlType.Q6_K:
                     WriteHalf(block, 208, Scale(rng));
+                    break;
+                case GgmlType.Q2_K:
+                    WriteHalf(block, 80, Scale(rng));
+                    WriteHalf(block, 82, Scale(rng));
+                    break;
+                case GgmlType.Q3_K:
+                    WriteHalf(block, 108, Scale(rng));
                     break;
                 case GgmlType.Q8_K:
                     BinaryPrimitives.WriteSingleLittleEndian(block, Scale(rng));

@@ -33,6 +33,12 @@ internal static class Tolerance
     /// <summary>Q8_0: as Q4_0.</summary>
     public const double Q8_0Dot = 1e-5;
 
+    /// <summary>Q2_K: a min per sub-block of 16, so as the K-quants with mins.</summary>
+    public const double Q2_KDot = 2e-5;
+
+    /// <summary>Q3_K: 16 scales per super-block, no mins (as Q6_K).</summary>
+    public const double Q3_KDot = 1e-5;
+
     /// <summary>K-quants with mins (Q4_K, Q5_K): the min terms cancel against the scaled terms.</summary>
     public const double Q4_KDot = 2e-5;
 
@@ -93,6 +99,8 @@ internal static class Tolerance
         GgmlType.Q5_0 => Q5_0Dot,
         GgmlType.Q5_1 => Q5_1Dot,
         GgmlType.Q8_0 => Q8_0Dot,
+        GgmlType.Q2_K => Q2_KDot,
+        GgmlType.Q3_K => Q3_KDot,
         GgmlType.Q4_K => Q4_KDot,
         GgmlType.Q5_K => Q5_KDot,
         GgmlType.Q6_K => Q6_KDot,

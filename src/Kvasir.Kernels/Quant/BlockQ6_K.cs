@@ -162,24 +162,8 @@ internal static partial class BlockQ6_K
 
     /// <summary>Stores 32 values whose two halves of 16 use scales sc[s] and sc[s + 1].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<sbyte> q, float d, ref sbyte sc, int s, ref float dst)
-    {
-        if (Avx2.IsSupported)
-        {
-            // Two sub-blocks of 16, each with its scale (bytes sign-extended from memory, see QuantSimd.SignExtend).
-            QuantSimd.SignExtend(q, out var q0, out var q1, out var q2, out var q3);
-            var s0 = Vector256.Create(d * Unsafe.Add(ref sc, s));
-            var s1 = Vector256.Create(d * Unsafe.Add(ref sc, s + 1));
-            (Vector256.ConvertToSingle(q0) * s0).StoreUnsafe(ref dst);
-            (Vector256.ConvertToSingle(q1) * s0).StoreUnsafe(ref dst, 8);
-            (Vector256.ConvertToSingle(q2) * s1).StoreUnsafe(ref dst, 16);
-            (Vector256.ConvertToSingle(q3) * s1).StoreUnsafe(ref dst, 24);
-            return;
-        }
-
-        QuantSimd.Store16(Vector256.WidenLower(q), d * Unsafe.Add(ref sc, s), ref dst);
-        QuantSimd.Store16(Vector256.WidenUpper(q), d * Unsafe.Add(ref sc, s + 1), ref Unsafe.Add(ref dst, 16));
-    }
+    private static void Store(Vector256<sbyte> q, float d, ref sbyte sc, int s, ref float dst) =>
+        QuantSimd.Store32Halves(q, d * Unsafe.Add(ref sc, s), d * Unsafe.Add(ref sc, s + 1), ref dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Accumulate(Vector256<sbyte> q, float d, ref sbyte sc, int s, ref float x, Vector256<float> acc)
@@ -356,7 +340,7 @@ internal static partial class BlockQ6_K
 
     /// <summary>int16 scales for 32 elements: scale s (of the half's 8) in the low lane, s + 1 in the high lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> PairScales(Vector256<byte> scales, int s) =>
+    internal static Vector256<short> PairScales(Vector256<byte> scales, int s) =>
         Avx2.Shuffle(scales, Vector256.Create(
             Vector128.Create((short)((2 * s) | (((2 * s) + 1) << 8))),
             Vector128.Create((short)((2 * (s + 1)) | (((2 * (s + 1)) + 1) << 8)))).AsByte()).AsInt16();

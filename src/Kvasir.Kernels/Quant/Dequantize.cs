@@ -37,6 +37,8 @@ public static class Dequantize
             case GgmlType.Q5_0: BlockQ5_0.Dequantize(src, dst, width); break;
             case GgmlType.Q5_1: BlockQ5_1.Dequantize(src, dst, width); break;
             case GgmlType.Q8_0: BlockQ8_0.Dequantize(src, dst, width); break;
+            case GgmlType.Q2_K: BlockQ2_K.Dequantize(src, dst, width); break;
+            case GgmlType.Q3_K: BlockQ3_K.Dequantize(src, dst, width); break;
             case GgmlType.Q4_K: BlockQ4_K.Dequantize(src, dst, width); break;
             case GgmlType.Q5_K: BlockQ5_K.Dequantize(src, dst, width); break;
             case GgmlType.Q6_K: BlockQ6_K.Dequantize(src, dst, width); break;

@@ -30,10 +30,10 @@ public enum GgmlType : uint
     /// <summary>8-bit, 32-element blocks with a scale and a sum (activations; not supported).</summary>
     Q8_1 = 9,
 
-    /// <summary>2-bit K-quant (not supported).</summary>
+    /// <summary>2-bit K-quant: 256-element super-blocks of 16 sub-blocks with 4-bit scales and mins.</summary>
     Q2_K = 10,
 
-    /// <summary>3-bit K-quant (not supported).</summary>
+    /// <summary>3-bit K-quant: 256-element super-blocks of 16 sub-blocks with 6-bit scales.</summary>
     Q3_K = 11,
 
     /// <summary>4-bit K-quant: 256-element super-blocks of 8 sub-blocks with 6-bit scales and mins.</summary>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Kvasir.Kernels.Quant;
 
 /// <summary>
-/// Activations of the integer MatMul path for K-quant weights (Q4_K, Q5_K, Q6_K): one token's row quantized to Q8_K
+/// Activations of the integer MatMul path for K-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K): one token's row quantized to Q8_K
 /// blocks, followed by each block's sums over 32 values (its 16 <c>bsums</c> added in pairs).
 /// <code>
 /// offset 0:             block_q8_K[blocks]   (292 bytes each: float d, int8 qs[256], int16 bsums[16]) — ggml's layout, same rounding

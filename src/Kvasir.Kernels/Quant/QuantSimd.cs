@@ -350,6 +350,56 @@ internal static class QuantSimd
     }
 
     /// <summary>
+    /// Stores <c>q[i] * scaleLow</c> for elements 0..15 and <c>q[i] * scaleHigh</c> for 16..31 (two sub-blocks of 16,
+    /// same rounding as the scalar reference).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store32Halves(Vector256<sbyte> q, float scaleLow, float scaleHigh, ref float dst)
+    {
+        if (Avx2.IsSupported)
+        {
+            // Bytes sign-extended from memory (see SignExtend).
+            SignExtend(q, out var q0, out var q1, out var q2, out var q3);
+            var s0 = Vector256.Create(scaleLow);
+            var s1 = Vector256.Create(scaleHigh);
+            (Vector256.ConvertToSingle(q0) * s0).StoreUnsafe(ref dst);
+            (Vector256.ConvertToSingle(q1) * s0).StoreUnsafe(ref dst, 8);
+            (Vector256.ConvertToSingle(q2) * s1).StoreUnsafe(ref dst, 16);
+            (Vector256.ConvertToSingle(q3) * s1).StoreUnsafe(ref dst, 24);
+            return;
+        }
+
+        Store16(Vector256.WidenLower(q), scaleLow, ref dst);
+        Store16(Vector256.WidenUpper(q), scaleHigh, ref Unsafe.Add(ref dst, 16));
+    }
+
+    /// <summary>
+    /// Stores <c>q[i] * scaleLow + offsetLow</c> for elements 0..15 and <c>q[i] * scaleHigh + offsetHigh</c> for 16..31,
+    /// each a multiply then an add (never fused), bit-identical to the scalar reference (the K-quants with mins pass
+    /// −dmin·m, and <c>a + (−b)</c> is <c>a − b</c> exactly).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store32Halves(Vector256<sbyte> q, float scaleLow, float offsetLow, float scaleHigh, float offsetHigh, ref float dst)
+    {
+        if (Avx2.IsSupported)
+        {
+            SignExtend(q, out var q0, out var q1, out var q2, out var q3);
+            var s0 = Vector256.Create(scaleLow);
+            var s1 = Vector256.Create(scaleHigh);
+            var o0 = Vector256.Create(offsetLow);
+            var o1 = Vector256.Create(offsetHigh);
+            ((Vector256.ConvertToSingle(q0) * s0) + o0).StoreUnsafe(ref dst);
+            ((Vector256.ConvertToSingle(q1) * s0) + o0).StoreUnsafe(ref dst, 8);
+            ((Vector256.ConvertToSingle(q2) * s1) + o1).StoreUnsafe(ref dst, 16);
+            ((Vector256.ConvertToSingle(q3) * s1) + o1).StoreUnsafe(ref dst, 24);
+            return;
+        }
+
+        Store16(q.GetLower(), scaleLow, offsetLow, ref dst);
+        Store16(q.GetUpper(), scaleHigh, offsetHigh, ref Unsafe.Add(ref dst, 16));
+    }
+
+    /// <summary>
     /// The 32 bytes of <paramref name="q"/> as four vectors of 8 int32 (bytes 0–7, 8–15, 16–23, 24–31), AVX2 only
     /// (callers check <see cref="Avx2.IsSupported"/>). Sign-extending 8 bytes at a time from memory (<c>vpmovsxbd</c>,
     /// from the vector spilled to the stack) beats widening in registers twice (bytes → shorts → ints, each upper half

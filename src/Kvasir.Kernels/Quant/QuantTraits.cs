@@ -54,7 +54,7 @@ public readonly record struct QuantTraits(GgmlType Type, string Name, int BlockS
 
     internal static ArgumentException Unsupported(GgmlType type, string paramName) =>
         new($"Tensor type {type} (ggml id {(uint)type}) is not supported by Kvasir's kernels; supported: " +
-            "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, Q8_K. " +
+            "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K. " +
             "Requantize the model to one of these types.", paramName);
 
     private static QuantTraits[] BuildTable()
@@ -68,6 +68,8 @@ public readonly record struct QuantTraits(GgmlType Type, string Name, int BlockS
         Add(new(GgmlType.Q5_0, "q5_0", BlockQ5_0.BlockSize, BlockQ5_0.BlockBytes));
         Add(new(GgmlType.Q5_1, "q5_1", BlockQ5_1.BlockSize, BlockQ5_1.BlockBytes));
         Add(new(GgmlType.Q8_0, "q8_0", BlockQ8_0.BlockSize, BlockQ8_0.BlockBytes));
+        Add(new(GgmlType.Q2_K, "q2_K", BlockQ2_K.BlockSize, BlockQ2_K.BlockBytes));
+        Add(new(GgmlType.Q3_K, "q3_K", BlockQ3_K.BlockSize, BlockQ3_K.BlockBytes));
         Add(new(GgmlType.Q4_K, "q4_K", BlockQ4_K.BlockSize, BlockQ4_K.BlockBytes));
         Add(new(GgmlType.Q5_K, "q5_K", BlockQ5_K.BlockSize, BlockQ5_K.BlockBytes));
         Add(new(GgmlType.Q6_K, "q6_K", BlockQ6_K.BlockSize, BlockQ6_K.BlockBytes));

@@ -13,6 +13,8 @@ public class QuantTraitsTests
     [InlineData(GgmlType.Q5_0, "q5_0", 32, 22)]
     [InlineData(GgmlType.Q5_1, "q5_1", 32, 24)]
     [InlineData(GgmlType.Q8_0, "q8_0", 32, 34)]
+    [InlineData(GgmlType.Q2_K, "q2_K", 256, 84)]
+    [InlineData(GgmlType.Q3_K, "q3_K", 256, 110)]
     [InlineData(GgmlType.Q4_K, "q4_K", 256, 144)]
     [InlineData(GgmlType.Q5_K, "q5_K", 256, 176)]
     [InlineData(GgmlType.Q6_K, "q6_K", 256, 210)]
@@ -27,8 +29,8 @@ public class QuantTraitsTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q2_K)]
-    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.IQ2_XXS)]
+    [InlineData(GgmlType.IQ4_XS)]
     [InlineData(GgmlType.Q8_1)]
     [InlineData(GgmlType.IQ4_NL)]
     [InlineData(GgmlType.I32)]
