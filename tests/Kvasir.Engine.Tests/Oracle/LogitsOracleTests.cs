@@ -1,4 +1,5 @@
 using Kvasir.Engine.Generation;
+using Kvasir.Kernels.Quant;
 using Xunit.Abstractions;
 
 namespace Kvasir.Engine.Tests.Oracle;
@@ -35,6 +36,23 @@ public sealed class LogitsOracleTests(ITestOutputHelper output)
         }
 
         Assert.True(worst <= OracleCases.Tolerance[name], $"{name}: relative L2 error {worst:E2} is over the tolerance {OracleCases.Tolerance[name]:E2}");
+    }
+
+    /// <summary>
+    /// llama.cpp's quantizer keeps some tensors in other types (the token embedding, tensors whose rows are not a
+    /// multiple of 256): the cases must still hold the types they are named for, or their kernels go untested.
+    /// </summary>
+    [Theory]
+    [InlineData("llama-q4_0-cpp", GgmlType.Q4_0)]
+    [InlineData("llama-q4_k_m-cpp", GgmlType.Q4_K)]
+    [InlineData("llama-q6_k-cpp", GgmlType.Q6_K)]
+    [InlineData("llama-q3_k_m-cpp", GgmlType.Q3_K)]
+    [InlineData("llama-q2_k-cpp", GgmlType.Q2_K)]
+    public void QuantizedCasesHoldTheirType(string name, GgmlType type)
+    {
+        var types = TestModels.TensorTypes(OracleCases.Path(name));
+        output.WriteLine($"{name}: {string.Join(", ", types.Order())}");
+        Assert.Contains(type, types);
     }
 
     /// <summary>Relative L2 allowed between a prompt's logits alone and in a batch (kernels that sum in other orders).</summary>
@@ -85,6 +103,8 @@ public sealed class LogitsOracleTests(ITestOutputHelper output)
     [InlineData("llama-q4_0-cpp")]
     [InlineData("llama-q4_k_m-cpp")]
     [InlineData("llama-q6_k-cpp")]
+    [InlineData("llama-q3_k_m-cpp")]
+    [InlineData("llama-q2_k-cpp")]
     public void Int8ActivationsReproduceLlamaCppRounding(string name)
     {
         var path = OracleCases.Path(name);

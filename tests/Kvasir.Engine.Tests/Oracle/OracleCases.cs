@@ -25,6 +25,8 @@ public static class OracleCases
         ["llama-q4_0-cpp"] = 2e-2f,
         ["llama-q4_k_m-cpp"] = 3e-2f,
         ["llama-q6_k-cpp"] = 3e-2f,
+        ["llama-q3_k_m-cpp"] = 3e-2f,
+        ["llama-q2_k-cpp"] = 3e-2f,
     };
 
     public static IEnumerable<object[]> All => Tolerance.Keys.Select(k => new object[] { k });
@@ -42,6 +44,8 @@ public static class OracleCases
         "llama-q4_0-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q4_0),
         "llama-q4_k_m-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q4_K_M),
         "llama-q6_k-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q6_K),
+        "llama-q3_k_m-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q3_K_M),
+        "llama-q2_k-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q2_K),
         _ => throw new ArgumentException($"unknown oracle case {name}"),
     };
 
