@@ -42,13 +42,16 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// 512, so it never switches; Q6_K (<see cref="BlockQ6_K.DotQ8_K8"/>, ~60 GFLOP/s at any count) 1.7–1.8× at 8,
     /// 1.22–1.27× at 16, 0.91–0.96× at 24 (a whole micro-tile of the GEMM) and 0.73–0.82× from 64; Q5_K
     /// (<see cref="BlockQ5_K.DotQ8_K8"/>) 1.9–2.0× at 8, 1.14–1.19× at 16, 0.81–0.91× from 64: both switch at 24.
-    /// Other types switch at 4.
+    /// Q2_K and Q3_K, four tokens a pass (<see cref="BlockQ2_K.DotQ8_K4"/>, <see cref="BlockQ3_K.DotQ8_K4"/>), against
+    /// the float tiles and GEMM (kbench, one core, 5632 × 2048): 1.6× (Q3_K) and 2.5× (Q2_K) at 4 tokens, 2.0× and
+    /// 1.7–2.2× at 8, even at 16 (0.98–1.08×): they switch at 16. Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
         GgmlType.Q4_K => int.MaxValue,
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
+        GgmlType.Q2_K or GgmlType.Q3_K => 16,
         _ => TiledMinTokens,
     };
 
@@ -198,7 +201,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                     }
                 }
 
-                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
+                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
                 {
                     for (; t + 4 <= t1; t += 4)
                     {
@@ -282,6 +285,8 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_K: BlockQ5_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;

@@ -240,14 +240,77 @@ internal static partial class BlockQ2_K
             var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
             var sumi = HalfSum(Vector256.LoadUnsafe(ref block, 16), ref Unsafe.Add(ref a, 4), low)
                 + HalfSum(Vector256.LoadUnsafe(ref block, 48), ref Unsafe.Add(ref a, 132), high);
-            float da = Unsafe.ReadUnaligned<float>(ref a);
             var m = Avx2.ConvertToVector256Int16(packedScales >>> 4);
-            var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
-            mins = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(m, bsums)), Vector256.Create(QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 82)) * da), mins);
-            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 80)) * da), acc);
+            FloatStep(sumi, m, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 80)), QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 82)), ref a, ref acc, ref mins);
         }
 
         return Vector256.Sum(acc) - Vector256.Sum(mins);
+    }
+
+    /// <summary>
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only; the same body at every width): the row's
+    /// values and scales are unpacked once for all four, and each token's arithmetic is the one it gets alone, so
+    /// <c>results[t]</c> is bit-identical to <see cref="DotQ8_K"/> of token t.
+    /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    {
+        var acc = stackalloc Vector256<float>[4];
+        var mins = stackalloc Vector256<float>[4];
+        for (int t = 0; t < 4; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+            mins[t] = Vector256<float>.Zero;
+        }
+
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            var packedScales = Vector128.Load(block);
+            var scales = Avx2.ConvertToVector256Int16(packedScales & Vector128.Create((byte)0x0F));
+            var m = Avx2.ConvertToVector256Int16(packedScales >>> 4);
+            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
+            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            Unpack(Vector256.Load(block + 16), out var q0, out var q1, out var q2, out var q3);
+            Unpack(Vector256.Load(block + 48), out var q4, out var q5, out var q6, out var q7);
+            float d = QuantSimd.ReadHalf(ref *(block + 80));
+            float dmin = QuantSimd.ReadHalf(ref *(block + 82));
+            for (int t = 0; t < 4; t++)
+            {
+                byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
+                var sumi = HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
+                FloatStep(sumi, m, d, dmin, ref *a, ref acc[t], ref mins[t]);
+            }
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            results[t] = Vector256.Sum(acc[t]) - Vector256.Sum(mins[t]);
+        }
+    }
+
+    /// <summary>
+    /// A token's float step for one super-block: the integer sums times d·d_a into <paramref name="acc"/>, the mins
+    /// against the activations' block sums times dmin·d_a into <paramref name="mins"/>.
+    /// </summary>
+    /// <param name="sumi">The token's integer sums over the super-block (8 int32 lanes).</param>
+    /// <param name="m">The super-block's 16 mins as int16.</param>
+    /// <param name="d">The super-block's d.</param>
+    /// <param name="dmin">The super-block's dmin.</param>
+    /// <param name="a">The token's <see cref="BlockQ8_K"/> block.</param>
+    /// <param name="acc">The token's accumulator of the scaled terms.</param>
+    /// <param name="mins">The token's accumulator of the min terms.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FloatStep(Vector256<int> sumi, Vector256<short> m, float d, float dmin, ref byte a, ref Vector256<float> acc, ref Vector256<float> mins)
+    {
+        float da = Unsafe.ReadUnaligned<float>(ref a);
+        var bsums = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref Unsafe.Add(ref a, 260)));
+        mins = Simd.MulAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(m, bsums)), Vector256.Create(dmin * da), mins);
+        acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d * da), acc);
     }
 
     /// <summary>Σ sc·q·a of one half (128 elements) as 8 int32 partial sums; <paramref name="scales"/>: the half's 8 int16 scales in both lanes.</summary>
@@ -255,9 +318,15 @@ internal static partial class BlockQ2_K
     private static Vector256<int> HalfSum(Vector256<byte> packed, ref byte a, Vector256<byte> scales)
     {
         Unpack(packed, out var q0, out var q1, out var q2, out var q3);
-        return QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), BlockQ6_K.PairScales(scales, 0))
-            + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BlockQ6_K.PairScales(scales, 2))
-            + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), BlockQ6_K.PairScales(scales, 4))
-            + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), BlockQ6_K.PairScales(scales, 6));
+        return HalfSum(q0, q1, q2, q3, ref a, scales);
     }
+
+    /// <summary>Σ sc·q·a of one half from its unpacked groups (see <see cref="Unpack"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfSum(
+        Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, ref byte a, Vector256<byte> scales) =>
+        QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), BlockQ6_K.PairScales(scales, 0))
+        + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BlockQ6_K.PairScales(scales, 2))
+        + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), BlockQ6_K.PairScales(scales, 4))
+        + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), BlockQ6_K.PairScales(scales, 6));
 }

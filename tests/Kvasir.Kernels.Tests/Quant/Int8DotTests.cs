@@ -52,7 +52,7 @@ public sealed class Int8DotTests : IDisposable
         double step = activationType == GgmlType.Q8_0 ? Tolerance.Q8_0ActivationStep : Tolerance.Q8_KActivationStep;
         var rng = new Random(110 + (int)type);
         int cols = blockSize == 32 ? 544 : 512; // 17 blocks of 32: the four-token kernel's block tail runs too
-        foreach (int n in new[] { 1, 3, 6, 17, 70 })
+        foreach (int n in new[] { 1, 3, 6, 13, 17, 70 })
         {
             foreach (int rows in new[] { 1, 13, 67 })
             {
@@ -94,7 +94,7 @@ public sealed class Int8DotTests : IDisposable
                         }
                     }
 
-                    // Below Int8MaxTokens (4; 8 with a four-token kernel; Q5_K/Q6_K 24 and Q4_K every n, eight a pass)
+                    // Below Int8MaxTokens (4; 8 with a four-token kernel, Q2_K/Q3_K 16; Q5_K/Q6_K 24 and Q4_K every n, eight a pass)
                     // Int8 is a different rounding, not the float path under another name, and each token's row is
                     // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
                     var yFloat = new float[n * rows];
