@@ -44,7 +44,8 @@ internal static class KernelData
         var (dOffset, halves) = type switch
         {
             GgmlType.Q4_K or GgmlType.Q5_K => (0, 2),   // d, dmin first
-            GgmlType.Q6_K => (traits.BlockBytes - 2, 1), // d last
+            GgmlType.Q6_K or GgmlType.Q3_K => (traits.BlockBytes - 2, 1), // d last
+            GgmlType.Q2_K => (traits.BlockBytes - 4, 2), // d, dmin last
             _ => (0, 0),
         };
         for (var b = 0; b + traits.BlockBytes <= bytes.Length; b += traits.BlockBytes)
