@@ -46,6 +46,7 @@ internal static class KernelData
             GgmlType.Q4_K or GgmlType.Q5_K => (0, 2),   // d, dmin first
             GgmlType.Q6_K or GgmlType.Q3_K => (traits.BlockBytes - 2, 1), // d last
             GgmlType.Q2_K => (traits.BlockBytes - 4, 2), // d, dmin last
+            GgmlType.IQ4_NL or GgmlType.IQ4_XS => (0, 1), // d first
             _ => (0, 0),
         };
         for (var b = 0; b + traits.BlockBytes <= bytes.Length; b += traits.BlockBytes)

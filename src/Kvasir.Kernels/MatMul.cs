@@ -166,14 +166,16 @@ public static unsafe partial class MatMul
         GgmlType.Q5_K => BlockQ5_K.Dot(row, x, width),
         GgmlType.Q6_K => BlockQ6_K.Dot(row, x, width),
         GgmlType.Q8_K => BlockQ8_K.Dot(row, x, width),
+        GgmlType.IQ4_NL => BlockIQ4_NL.Dot(row, x, width),
+        GgmlType.IQ4_XS => BlockIQ4_XS.Dot(row, x, width),
         _ => throw QuantTraits.Unsupported(type, nameof(type)),
     };
 
     /// <summary>The activation format of the integer path for <paramref name="weightType"/>; F32 where there is none.</summary>
     internal static GgmlType Int8ActivationType(GgmlType weightType) => weightType switch
     {
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GgmlType.Q8_0,
-        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GgmlType.Q8_0,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.IQ4_XS => GgmlType.Q8_K,
         _ => GgmlType.F32,
     };
 
@@ -188,6 +190,8 @@ public static unsafe partial class MatMul
         GgmlType.Q4_K => BlockQ4_K.DotQ8_K(row, activations, blocks, width),
         GgmlType.Q5_K => BlockQ5_K.DotQ8_K(row, activations, blocks, width),
         GgmlType.Q6_K => BlockQ6_K.DotQ8_K(row, activations, blocks, width),
+        GgmlType.IQ4_NL => BlockIQ4_NL.DotQ8_0(row, activations, blocks, width),
+        GgmlType.IQ4_XS => BlockIQ4_XS.DotQ8_K(row, activations, blocks, width),
         _ => throw new ArgumentException($"{type} has no integer dot product.", nameof(type)),
     };
 

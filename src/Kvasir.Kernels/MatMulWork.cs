@@ -50,7 +50,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     {
         GgmlType.Q4_K => int.MaxValue,
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => GemmMinTokens,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GemmMinTokens,
         GgmlType.Q2_K or GgmlType.Q3_K => 16,
         _ => TiledMinTokens,
     };
@@ -201,7 +201,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                     }
                 }
 
-                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0)
+                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL)
                 {
                     for (; t + 4 <= t1; t += 4)
                     {
@@ -289,6 +289,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             case GgmlType.Q3_K: BlockQ3_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.IQ4_NL: Q8_0Activations.Dot4<BlockIQ4_NL.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
         }
     }

@@ -94,6 +94,8 @@ public sealed class MatMulTests : IDisposable
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ4_XS)]
     public void Compute_Int8Path_Vector512_IsBitIdenticalToVector256(GgmlType type)
     {
         // The integer decode path with the 512-bit dot kernels (in software here), one token at a time and four at a
@@ -160,7 +162,7 @@ public sealed class MatMulTests : IDisposable
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x.AsSpan(1), y, 2));
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x, y.AsSpan(1), 2));
         Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 48, x, y, 2));
-        Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.IQ4_XS, w, 3, 256, x, y, 0));
+        Assert.Throws<ArgumentException>(() => MatMul.Compute(GgmlType.IQ3_S, w, 3, 256, x, y, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Compute(GgmlType.Q8_0, w, -1, 64, x, y, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Compute(GgmlType.Q8_0, w, 3, 64, x, y, -2));
     }

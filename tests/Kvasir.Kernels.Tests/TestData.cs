@@ -12,6 +12,7 @@ internal static class TestData
     [
         GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
         GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
     ];
 
     /// <summary>The SIMD widths this machine can run, scalar included.</summary>
@@ -88,7 +89,7 @@ internal static class TestData
             var block = bytes.AsSpan(b * traits.BlockBytes, traits.BlockBytes);
             switch (type)
             {
-                case GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0:
+                case GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS:
                     WriteHalf(block, 0, Scale(rng));
                     break;
                 case GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K:

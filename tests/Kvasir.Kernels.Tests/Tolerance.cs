@@ -48,6 +48,12 @@ internal static class Tolerance
     /// <summary>Q6_K: 16 scales per super-block, no mins.</summary>
     public const double Q6_KDot = 1e-5;
 
+    /// <summary>IQ4_NL: as Q4_0 (its levels are exact small integers times the block scale).</summary>
+    public const double IQ4_NLDot = 1e-5;
+
+    /// <summary>IQ4_XS: 8 scales per super-block, no mins.</summary>
+    public const double IQ4_XSDot = 1e-5;
+
     /// <summary>Q8_K: one float scale per 256 elements.</summary>
     public const double Q8_KDot = 1e-5;
 
@@ -105,6 +111,8 @@ internal static class Tolerance
         GgmlType.Q5_K => Q5_KDot,
         GgmlType.Q6_K => Q6_KDot,
         GgmlType.Q8_K => Q8_KDot,
+        GgmlType.IQ4_NL => IQ4_NLDot,
+        GgmlType.IQ4_XS => IQ4_XSDot,
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 }

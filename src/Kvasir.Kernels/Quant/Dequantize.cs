@@ -43,6 +43,8 @@ public static class Dequantize
             case GgmlType.Q5_K: BlockQ5_K.Dequantize(src, dst, width); break;
             case GgmlType.Q6_K: BlockQ6_K.Dequantize(src, dst, width); break;
             case GgmlType.Q8_K: BlockQ8_K.Dequantize(src, dst, width); break;
+            case GgmlType.IQ4_NL: BlockIQ4_NL.Dequantize(src, dst, width); break;
+            case GgmlType.IQ4_XS: BlockIQ4_XS.Dequantize(src, dst, width); break;
             default: throw QuantTraits.Unsupported(type, nameof(type));
         }
     }

@@ -60,7 +60,7 @@ public enum GgmlType : uint
     /// <summary>ggml type IQ1_S (not supported).</summary>
     IQ1_S = 19,
 
-    /// <summary>ggml type IQ4_NL (not supported).</summary>
+    /// <summary>4-bit non-linear: 32-element blocks of indices into a fixed 16-level grid, with an fp16 scale.</summary>
     IQ4_NL = 20,
 
     /// <summary>ggml type IQ3_S (not supported).</summary>
@@ -69,7 +69,7 @@ public enum GgmlType : uint
     /// <summary>ggml type IQ2_S (not supported).</summary>
     IQ2_S = 22,
 
-    /// <summary>ggml type IQ4_XS (not supported).</summary>
+    /// <summary>4-bit non-linear: 256-element super-blocks of 8 sub-blocks with 6-bit scales, IQ4_NL's grid.</summary>
     IQ4_XS = 23,
 
     /// <summary>ggml type I8 (not supported).</summary>

@@ -54,7 +54,7 @@ public readonly record struct QuantTraits(GgmlType Type, string Name, int BlockS
 
     internal static ArgumentException Unsupported(GgmlType type, string paramName) =>
         new($"Tensor type {type} (ggml id {(uint)type}) is not supported by Kvasir's kernels; supported: " +
-            "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K. " +
+            "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS. " +
             "Requantize the model to one of these types.", paramName);
 
     private static QuantTraits[] BuildTable()
@@ -74,6 +74,8 @@ public readonly record struct QuantTraits(GgmlType Type, string Name, int BlockS
         Add(new(GgmlType.Q5_K, "q5_K", BlockQ5_K.BlockSize, BlockQ5_K.BlockBytes));
         Add(new(GgmlType.Q6_K, "q6_K", BlockQ6_K.BlockSize, BlockQ6_K.BlockBytes));
         Add(new(GgmlType.Q8_K, "q8_K", BlockQ8_K.BlockSize, BlockQ8_K.BlockBytes));
+        Add(new(GgmlType.IQ4_NL, "iq4_nl", BlockIQ4_NL.BlockSize, BlockIQ4_NL.BlockBytes));
+        Add(new(GgmlType.IQ4_XS, "iq4_xs", BlockIQ4_XS.BlockSize, BlockIQ4_XS.BlockBytes));
         return table;
 
         void Add(QuantTraits row) => table[(int)row.Type] = row;

@@ -369,7 +369,7 @@ public sealed unsafe partial class GgufFile : IDisposable
         if (!QuantTraits.TryGet(type, out var traits))
         {
             throw Error($"tensor '{name}' has type {type}, which Kvasir does not support yet.", typePosition,
-                "Re-quantize the model to a supported type (F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K_M, Q4_K_M, Q5_K_M or Q6_K) with llama.cpp's llama-quantize.");
+                "Re-quantize the model to a supported type (F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K_M, Q4_K_M, Q5_K_M, Q6_K, IQ4_NL or IQ4_XS) with llama.cpp's llama-quantize.");
         }
 
         if (shape[0] % traits.BlockSize != 0)

@@ -48,6 +48,8 @@ public sealed class LogitsOracleTests(ITestOutputHelper output)
     [InlineData("llama-q6_k-cpp", GgmlType.Q6_K)]
     [InlineData("llama-q3_k_m-cpp", GgmlType.Q3_K)]
     [InlineData("llama-q2_k-cpp", GgmlType.Q2_K)]
+    [InlineData("llama-iq4_nl-cpp", GgmlType.IQ4_NL)]
+    [InlineData("llama-iq4_xs-cpp", GgmlType.IQ4_XS)]
     public void QuantizedCasesHoldTheirType(string name, GgmlType type)
     {
         var types = TestModels.TensorTypes(OracleCases.Path(name));
@@ -105,6 +107,8 @@ public sealed class LogitsOracleTests(ITestOutputHelper output)
     [InlineData("llama-q6_k-cpp")]
     [InlineData("llama-q3_k_m-cpp")]
     [InlineData("llama-q2_k-cpp")]
+    [InlineData("llama-iq4_nl-cpp")]
+    [InlineData("llama-iq4_xs-cpp")]
     public void Int8ActivationsReproduceLlamaCppRounding(string name)
     {
         var path = OracleCases.Path(name);

@@ -27,6 +27,8 @@ public static class OracleCases
         ["llama-q6_k-cpp"] = 3e-2f,
         ["llama-q3_k_m-cpp"] = 3e-2f,
         ["llama-q2_k-cpp"] = 3e-2f,
+        ["llama-iq4_nl-cpp"] = 3e-2f,
+        ["llama-iq4_xs-cpp"] = 3e-2f,
     };
 
     public static IEnumerable<object[]> All => Tolerance.Keys.Select(k => new object[] { k });
@@ -46,6 +48,8 @@ public static class OracleCases
         "llama-q6_k-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q6_K),
         "llama-q3_k_m-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q3_K_M),
         "llama-q2_k-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_Q2_K),
+        "llama-iq4_nl-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_IQ4_NL),
+        "llama-iq4_xs-cpp" => TestModels.Quantize(name, QuantizableF32, LLamaFtype.MOSTLY_IQ4_XS),
         _ => throw new ArgumentException($"unknown oracle case {name}"),
     };
 

@@ -9,7 +9,7 @@ namespace Kvasir.Engine.Tests.Oracle;
 
 /// <summary>
 /// The models the oracle tests run, generated on first use into a cache folder (nothing is committed):
-/// our own writer for F32/F16/BF16/Q8_0, and llama.cpp's quantizer for Q4_0, Q4_K_M, Q6_K, Q3_K_M and Q2_K.
+/// our own writer for F32/F16/BF16/Q8_0, and llama.cpp's quantizer for Q4_0, Q4_K_M, Q6_K, Q3_K_M, Q2_K, IQ4_NL and IQ4_XS.
 /// </summary>
 public static class TestModels
 {

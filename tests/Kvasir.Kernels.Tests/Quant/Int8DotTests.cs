@@ -10,6 +10,7 @@ public sealed class Int8DotTests : IDisposable
     public static TheoryData<GgmlType> Types() =>
     [
         GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
     ];
 
     public void Dispose() => _three.Dispose();

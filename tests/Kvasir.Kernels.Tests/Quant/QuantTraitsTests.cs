@@ -19,6 +19,8 @@ public class QuantTraitsTests
     [InlineData(GgmlType.Q5_K, "q5_K", 256, 176)]
     [InlineData(GgmlType.Q6_K, "q6_K", 256, 210)]
     [InlineData(GgmlType.Q8_K, "q8_K", 256, 292)]
+    [InlineData(GgmlType.IQ4_NL, "iq4_nl", 32, 18)]
+    [InlineData(GgmlType.IQ4_XS, "iq4_xs", 256, 136)]
     public void Table_MatchesGgml(GgmlType type, string name, int blockSize, int blockBytes)
     {
         Assert.True(QuantTraits.IsSupported(type));
@@ -30,9 +32,9 @@ public class QuantTraitsTests
 
     [Theory]
     [InlineData(GgmlType.IQ2_XXS)]
-    [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.IQ3_S)]
     [InlineData(GgmlType.Q8_1)]
-    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ1_S)]
     [InlineData(GgmlType.I32)]
     [InlineData(GgmlType.MXFP4)]
     [InlineData((GgmlType)4)]

@@ -1,0 +1,212 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// ggml <c>block_iq4_xs</c>: a super-block of 256 elements in 136 bytes, as 8 sub-blocks of 32 with a 6-bit scale
+/// each: <c>value = d * (ls[s] - 32) * Values[q]</c>, q a 4-bit index into IQ4_NL's grid (<see cref="BlockIQ4_NL.Values"/>).
+/// <code>
+/// offset 0: d         fp16
+/// offset 2: scales_h  uint16:    bits 2s, 2s+1 are the top two bits of ls[s]
+/// offset 4: scales_l  uint8[4]:  the low four bits of ls[s] are bits 4s .. 4s+3 of these 4 bytes read as a uint32
+/// offset 8: qs        uint8[128]: sub-block s: element 32s + j = Values[qs[16s + j] &amp; 0x0F], 32s + 16 + j = Values[qs[16s + j] >> 4]
+/// </code>
+/// </summary>
+internal static partial class BlockIQ4_XS
+{
+    /// <summary>Elements per super-block.</summary>
+    public const int BlockSize = 256;
+
+    /// <summary>Bytes per super-block.</summary>
+    public const int BlockBytes = 136;
+
+    /// <summary>The signed scale ls − 32 (−32..31) of sub-block <paramref name="s"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Scale(ref byte block, int s) => Scale(ScaleBits(ref block), s);
+
+    /// <summary>A super-block's scale bits: scales_l (the low four bits of each scale) in the low 32 bits, scales_h above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ScaleBits(ref byte block) =>
+        Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 4)) | ((ulong)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 2)) << 32);
+
+    /// <summary>The signed scale ls − 32 of sub-block <paramref name="s"/> from <see cref="ScaleBits"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Scale(ulong bits, int s) =>
+        (int)(((bits >> (4 * s)) & 0x0F) | (((bits >> (32 + (2 * s))) & 3) << 4)) - 32;
+
+    /// <summary>Scalar reference.</summary>
+    public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            var block = src.Slice(b * BlockBytes, BlockBytes);
+            float d = QuantSimd.ReadHalf(block, 0);
+            var y = dst.Slice(b * BlockSize, BlockSize);
+            for (int s = 0; s < 8; s++)
+            {
+                int high = ((block[2] | (block[3] << 8)) >> (2 * s)) & 3;
+                int low = (block[4 + (s / 2)] >> (4 * (s % 2))) & 0x0F;
+                float dl = d * ((low | (high << 4)) - 32);
+                for (int j = 0; j < 16; j++)
+                {
+                    y[(32 * s) + j] = dl * BlockIQ4_NL.Values[block[8 + (16 * s) + j] & 0x0F];
+                    y[(32 * s) + 16 + j] = dl * BlockIQ4_NL.Values[block[8 + (16 * s) + j] >> 4];
+                }
+            }
+        }
+    }
+
+    /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+    {
+        if (QuantSimd.Use128(width))
+        {
+            Dequantize128(src, dst);
+            return;
+        }
+
+        if (width < SimdWidth.V256 || !Avx2.IsSupported)
+        {
+            DequantizeReference(src, dst);
+            return;
+        }
+
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float y = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
+            float d = QuantSimd.ReadHalf(ref block);
+            for (int sub = 0; sub < 8; sub++)
+            {
+                QuantSimd.Store32(Levels(ref block, sub), d * Scale(ref block, sub), ref Unsafe.Add(ref y, (b * BlockSize) + (32 * sub)));
+            }
+        }
+    }
+
+    /// <summary>The 32 signed levels of sub-block <paramref name="sub"/> in element order (AVX2 only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Levels(ref byte block, int sub) =>
+        BlockIQ4_NL.Levels(QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 8 + (16 * sub)))));
+
+    /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
+    public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
+    {
+        Span<float> y = stackalloc float[BlockSize];
+        float sum = 0;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            DequantizeReference(row.Slice(b * BlockBytes, BlockBytes), y);
+            for (int j = 0; j < BlockSize; j++)
+            {
+                sum += y[j] * x[(b * BlockSize) + j];
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
+    {
+        if (QuantSimd.Use128(width))
+        {
+            return Dot128(row, x);
+        }
+
+        if (width < SimdWidth.V256 || !Avx2.IsSupported)
+        {
+            return DotReference(row, x);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < x.Length / BlockSize; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            float d = QuantSimd.ReadHalf(ref block);
+            for (int sub = 0; sub < 8; sub++)
+            {
+                var partial = QuantSimd.Dot32(Levels(ref block, sub), ref Unsafe.Add(ref xr, (b * BlockSize) + (32 * sub)));
+                acc = Simd.MulAdd(partial, Vector256.Create(d * Scale(ref block, sub)), acc);
+            }
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// Scalar reference of the integer dot product with Q8_K activations (llama.cpp's vec_dot_iq4_xs_q8_K): per
+    /// super-block <c>d_w·d_a·Σ_s (ls_s − 32)·Σ level·q_a</c>, the sums exact in int32.
+    /// </summary>
+    /// <param name="row">Super-blocks of weights.</param>
+    /// <param name="activations">The same number of <see cref="BlockQ8_K"/> blocks.</param>
+    /// <param name="blocks">Super-blocks to multiply.</param>
+    public static float DotQ8_KReference(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    {
+        float sum = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            var block = row.Slice(b * BlockBytes, BlockBytes);
+            var a = activations.Slice(b * BlockQ8_K.BlockBytes, BlockQ8_K.BlockBytes);
+            int sumi = 0;
+            for (int s = 0; s < 8; s++)
+            {
+                int high = ((block[2] | (block[3] << 8)) >> (2 * s)) & 3;
+                int low = (block[4 + (s / 2)] >> (4 * (s % 2))) & 0x0F;
+                int sub = 0;
+                for (int j = 0; j < 16; j++)
+                {
+                    sub += BlockIQ4_NL.Values[block[8 + (16 * s) + j] & 0x0F] * (sbyte)a[4 + (32 * s) + j];
+                    sub += BlockIQ4_NL.Values[block[8 + (16 * s) + j] >> 4] * (sbyte)a[4 + (32 * s) + 16 + j];
+                }
+
+                sumi += ((low | (high << 4)) - 32) * sub;
+            }
+
+            sum += QuantSimd.ReadHalf(block, 0) * MemoryMarshal.Read<float>(a) * sumi;
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// The integer dot product with Q8_K activations on AVX2 (the same code at every width from
+    /// <see cref="SimdWidth.V256"/>), else the reference: per sub-block the levels looked up by a byte shuffle,
+    /// multiplied by the activations with the sign moved onto them (<see cref="QuantSimd.DotInt8"/>'s
+    /// vpmaddubsw), and the pair sums by the sub-block's scale in one vpmaddwd.
+    /// </summary>
+    public static float DotQ8_K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
+    {
+        if (width < SimdWidth.V256 || !Avx2.IsSupported)
+        {
+            return DotQ8_KReference(row, activations, blocks);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref byte x = ref MemoryMarshal.GetReference(activations);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
+            ulong bits = ScaleBits(ref block);
+            var sumi = Vector256<int>.Zero;
+            for (int sub = 0; sub < 8; sub++)
+            {
+                var w = Levels(ref block, sub);
+                var q8 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (32 * sub))).AsSByte();
+                var pairs = Avx2.MultiplyAddAdjacent(Avx2.Sign(w, w).AsByte(), Avx2.Sign(q8, w));
+                sumi += Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)Scale(bits, sub)));
+            }
+
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * Unsafe.ReadUnaligned<float>(ref a)), acc);
+        }
+
+        return Vector256.Sum(acc);
+    }
+}
