@@ -25,17 +25,12 @@ internal static partial class BlockIQ4_XS
 
     /// <summary>The signed scale ls − 32 (−32..31) of sub-block <paramref name="s"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Scale(ref byte block, int s) => Scale(ScaleBits(ref block), s);
-
-    /// <summary>A super-block's scale bits: scales_l (the low four bits of each scale) in the low 32 bits, scales_h above.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ScaleBits(ref byte block) =>
-        Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 4)) | ((ulong)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 2)) << 32);
-
-    /// <summary>The signed scale ls − 32 of sub-block <paramref name="s"/> from <see cref="ScaleBits"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Scale(ulong bits, int s) =>
-        (int)(((bits >> (4 * s)) & 0x0F) | (((bits >> (32 + (2 * s))) & 3) << 4)) - 32;
+    private static int Scale(ref byte block, int s)
+    {
+        uint low = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 4));
+        uint high = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 2));
+        return (int)(((low >> (4 * s)) & 0x0F) | (((high >> (2 * s)) & 3) << 4)) - 32;
+    }
 
     /// <summary>Scalar reference.</summary>
     public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst)
@@ -176,9 +171,11 @@ internal static partial class BlockIQ4_XS
 
     /// <summary>
     /// The integer dot product with Q8_K activations on AVX2 (the same code at every width from
-    /// <see cref="SimdWidth.V256"/>), else the reference: per sub-block the levels looked up by a byte shuffle,
-    /// multiplied by the activations with the sign moved onto them (<see cref="QuantSimd.DotInt8"/>'s
-    /// vpmaddubsw), and the pair sums by the sub-block's scale in one vpmaddwd.
+    /// <see cref="SimdWidth.V256"/>), else the reference. Two sub-blocks a step: one 32-byte load of their indices gives
+    /// the low nibbles of both in one vector (elements 0–15 of each, one per 128-bit lane) and the high nibbles in
+    /// another (elements 16–31), the levels come from a byte shuffle, the activations are paired to match by two lane
+    /// permutes, and each product (the sign moved onto the activations, as <see cref="QuantSimd.DotInt8"/>) meets the
+    /// two sub-blocks' scales, one per lane, in one vpmaddwd.
     /// </summary>
     public static float DotQ8_K(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks, SimdWidth width)
     {
@@ -194,19 +191,51 @@ internal static partial class BlockIQ4_XS
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
-            ulong bits = ScaleBits(ref block);
-            var sumi = Vector256<int>.Zero;
-            for (int sub = 0; sub < 8; sub++)
-            {
-                var w = Levels(ref block, sub);
-                var q8 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (32 * sub))).AsSByte();
-                var pairs = Avx2.MultiplyAddAdjacent(Avx2.Sign(w, w).AsByte(), Avx2.Sign(q8, w));
-                sumi += Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)Scale(bits, sub)));
-            }
-
+            var scales = LaneScales(ref block);
+            var sumi = PairSum(ref block, ref a, scales, 0) + PairSum(ref block, ref a, scales, 1)
+                + PairSum(ref block, ref a, scales, 2) + PairSum(ref block, ref a, scales, 3);
             acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(QuantSimd.ReadHalf(ref block) * Unsafe.ReadUnaligned<float>(ref a)), acc);
         }
 
         return Vector256.Sum(acc);
     }
+
+    /// <summary>
+    /// The 8 signed scales (ls − 32) as int16 in both 128-bit lanes (AVX2), for <see cref="BlockQ6_K.PairScales"/>: each
+    /// scale's bits shifted out of scales_l and scales_h by per-lane variable shifts, then packed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> LaneScales(ref byte block)
+    {
+        var low = Avx2.ShiftRightLogicalVariable(
+            Vector256.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 4))), Vector256.Create(0u, 4, 8, 12, 16, 20, 24, 28));
+        var high = Avx2.ShiftRightLogicalVariable(
+            Vector256.Create((uint)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 2))), Vector256.Create(0u, 2, 4, 6, 8, 10, 12, 14));
+        var scales = ((low & Vector256.Create(15u)) | ((high & Vector256.Create(3u)) << 4)).AsInt32() - Vector256.Create(32);
+
+        // Packing works per lane (scales 0-3 in the low lane, 4-7 in the high one, each twice); the qword permute
+        // puts 0-3 then 4-7 in both lanes.
+        var packed = Avx2.PackSignedSaturate(scales, scales);
+        return Avx2.Permute4x64(packed.AsInt64(), 0b10_00_10_00).AsByte();
+    }
+
+    /// <summary>Σ (ls − 32)·level·a over sub-blocks 2k and 2k + 1, as 8 int32 partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairSum(ref byte block, ref byte a, Vector256<byte> scales, int k)
+    {
+        var packed = Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 8 + (32 * k)));
+        var nibble = Vector256.Create((byte)0x0F);
+        var first = BlockIQ4_NL.Levels(packed & nibble);                               // elements 0-15 of each sub-block
+        var second = BlockIQ4_NL.Levels((packed.AsUInt16() >> 4).AsByte() & nibble);  // elements 16-31
+        var a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 4 + (64 * k)));
+        var a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref a, 36 + (64 * k)));
+        var pairScales = BlockQ6_K.PairScales(scales, 2 * k);
+        return Avx2.MultiplyAddAdjacent(SignedPairs(first, Avx2.Permute2x128(a0, a1, 0x20).AsSByte()), pairScales)
+            + Avx2.MultiplyAddAdjacent(SignedPairs(second, Avx2.Permute2x128(a0, a1, 0x31).AsSByte()), pairScales);
+    }
+
+    /// <summary>Pair sums of w·a for signed w (|w| ≤ 127): vpmaddubsw of |w| with the activations carrying w's sign.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> SignedPairs(Vector256<sbyte> w, Vector256<sbyte> a) =>
+        Avx2.MultiplyAddAdjacent(Avx2.Sign(w, w).AsByte(), Avx2.Sign(a, w));
 }
