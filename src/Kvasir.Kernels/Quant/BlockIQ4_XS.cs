@@ -88,21 +88,8 @@ internal static partial class BlockIQ4_XS
         BlockIQ4_NL.Levels(QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 8 + (16 * sub)))));
 
     /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
-    public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x)
-    {
-        Span<float> y = stackalloc float[BlockSize];
-        float sum = 0;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            DequantizeReference(row.Slice(b * BlockBytes, BlockBytes), y);
-            for (int j = 0; j < BlockSize; j++)
-            {
-                sum += y[j] * x[(b * BlockSize) + j];
-            }
-        }
-
-        return sum;
-    }
+    public static unsafe float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) =>
+        QuantSimd.DotReference(row, x, BlockSize, BlockBytes, &DequantizeReference);
 
     /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
     public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)

@@ -289,6 +289,27 @@ internal static class QuantSimd
         return Vector128.Sum(acc);
     }
 
+    /// <summary>
+    /// The scalar reference dot product of a block format: each block dequantized by the format's scalar reference
+    /// (<paramref name="dequantizeReference"/>), then Σ dequantized[i] · x[i] in element order.
+    /// </summary>
+    public static unsafe float DotReference(
+        ReadOnlySpan<byte> row, ReadOnlySpan<float> x, int blockSize, int blockBytes, delegate*<ReadOnlySpan<byte>, Span<float>, void> dequantizeReference)
+    {
+        Span<float> y = stackalloc float[blockSize];
+        float sum = 0;
+        for (int b = 0; b < x.Length / blockSize; b++)
+        {
+            dequantizeReference(row.Slice(b * blockBytes, blockBytes), y);
+            for (int j = 0; j < blockSize; j++)
+            {
+                sum += y[j] * x[(b * blockSize) + j];
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>Whether the Vector128 path of a quant row applies: asked for V128, or wider but Vector256 is not accelerated.</summary>
     public static bool Use128(SimdWidth width) =>
         width >= SimdWidth.V128 && Vector128.IsHardwareAccelerated && (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated);
