@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -50,76 +49,42 @@ internal static class BlockIQ4_NL
     }
 
     /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
-    {
-        if (QuantSimd.Use128(width))
-        {
-            QuantSimd.DequantizeScaled128<Block128>(src, dst);
-            return;
-        }
-
-        if (width < SimdWidth.V256 || !Avx2.IsSupported)
-        {
-            DequantizeReference(src, dst);
-            return;
-        }
-
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            QuantSimd.Store32(Unpack(ref block), QuantSimd.ReadHalf(ref block), ref Unsafe.Add(ref d, b * BlockSize));
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width) =>
+        QuantSimd.DequantizeScaled<Scaled>(src, dst, width);
 
     /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
     public static unsafe float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) =>
         QuantSimd.DotReference(row, x, BlockSize, BlockBytes, &DequantizeReference);
 
     /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
-    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
-    {
-        if (QuantSimd.Use128(width))
-        {
-            return QuantSimd.DotScaled128<Block128>(row, x);
-        }
-
-        if (width < SimdWidth.V256 || !Avx2.IsSupported)
-        {
-            return DotReference(row, x);
-        }
-
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector256<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            var partial = QuantSimd.Dot32(Unpack(ref block), ref Unsafe.Add(ref xr, b * BlockSize));
-            acc = Simd.MulAdd(partial, Vector256.Create(QuantSimd.ReadHalf(ref block)), acc);
-        }
-
-        return Vector256.Sum(acc);
-    }
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width) =>
+        QuantSimd.DotScaled<Scaled>(row, x, width);
 
     /// <summary>
-    /// 32 nibbles (16 low, then 16 high: see <see cref="QuantSimd.SplitNibbles"/>) looked up in the grid, AVX2 only: the
-    /// in-lane byte shuffle with the 16 levels in both lanes.
+    /// 32 nibbles looked up in the grid: the in-lane byte shuffle (AVX2) with the 16 levels in both lanes, else the
+    /// portable shuffle (indices below 16 pick the same levels from either half).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Levels(Vector256<byte> nibbles) =>
-        Avx2.Shuffle(Vector256.Create(LevelTable, LevelTable), nibbles.AsSByte());
+        Avx2.IsSupported
+            ? Avx2.Shuffle(Vector256.Create(LevelTable, LevelTable), nibbles.AsSByte())
+            : Vector256.Shuffle(Vector256.Create(LevelTable, LevelTable), nibbles.AsSByte());
 
-    /// <summary>The block's 32 signed levels in element order (AVX2 only).</summary>
+    /// <summary>The block's 32 signed levels in element order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Unpack(ref byte block) =>
         Levels(QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2))));
 
-    /// <summary>How the shared Vector128 loops read this format.</summary>
-    private readonly struct Block128 : QuantSimd.IBlock128
+    /// <summary>How the shared loops (<see cref="QuantSimd.DequantizeScaled{TBlock}"/>, <see cref="QuantSimd.DotScaled{TBlock}"/>, at every width) read this format.</summary>
+    private readonly struct Scaled : QuantSimd.IScaledBlock
     {
         public static int BlockBytes => BlockIQ4_NL.BlockBytes;
+
+        public static Vector256<sbyte> Unpack256(ref byte block) => Unpack(ref block);
+
+        public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst) => BlockIQ4_NL.DequantizeReference(src, dst);
+
+        public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) => BlockIQ4_NL.DotReference(row, x);
 
         public static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high)
         {

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -44,63 +43,27 @@ internal static class BlockQ5_0
     }
 
     /// <summary>Dequantizes on Vector256 (or Vector128) when allowed (bit-exact with the reference), else the reference.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
-    {
-        if (QuantSimd.Use128(width))
-        {
-            QuantSimd.DequantizeScaled128<Block128>(src, dst);
-            return;
-        }
-
-        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
-        {
-            DequantizeReference(src, dst);
-            return;
-        }
-
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref s, b * BlockBytes);
-            QuantSimd.Store32(Unpack(ref block), QuantSimd.ReadHalf(ref block), ref Unsafe.Add(ref d, b * BlockSize));
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width) =>
+        QuantSimd.DequantizeScaled<Scaled>(src, dst, width);
 
     /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
     public static unsafe float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) =>
         QuantSimd.DotReference(row, x, BlockSize, BlockBytes, &DequantizeReference);
 
     /// <summary>Dot product on Vector256 (or Vector128) when allowed, else the reference.</summary>
-    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
-    {
-        if (QuantSimd.Use128(width))
-        {
-            return QuantSimd.DotScaled128<Block128>(row, x);
-        }
+    public static float Dot(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width) =>
+        QuantSimd.DotScaled<Scaled>(row, x, width);
 
-        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
-        {
-            return DotReference(row, x);
-        }
-
-        ref byte r = ref MemoryMarshal.GetReference(row);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        var acc = Vector256<float>.Zero;
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
-            var partial = QuantSimd.Dot32(Unpack(ref block), ref Unsafe.Add(ref xr, b * BlockSize));
-            acc = Simd.MulAdd(partial, Vector256.Create(QuantSimd.ReadHalf(ref block)), acc);
-        }
-
-        return Vector256.Sum(acc);
-    }
-
-    /// <summary>How the shared Vector128 loops (<see cref="QuantSimd.DequantizeScaled128{TBlock}"/>, <see cref="QuantSimd.DotScaled128{TBlock}"/>) read this format.</summary>
-    private readonly struct Block128 : QuantSimd.IBlock128
+    /// <summary>How the shared loops (<see cref="QuantSimd.DequantizeScaled{TBlock}"/>, <see cref="QuantSimd.DotScaled{TBlock}"/>, at every width) read this format.</summary>
+    private readonly struct Scaled : QuantSimd.IScaledBlock
     {
         public static int BlockBytes => BlockQ5_0.BlockBytes;
+
+        public static Vector256<sbyte> Unpack256(ref byte block) => Unpack(ref block);
+
+        public static void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst) => BlockQ5_0.DequantizeReference(src, dst);
+
+        public static float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) => BlockQ5_0.DotReference(row, x);
 
         public static void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high) =>
             BlockQ5_0.Unpack128(ref block, out low, out high);

@@ -212,6 +212,78 @@ internal static class QuantSimd
         static abstract void Unpack128(ref byte block, out Vector128<sbyte> low, out Vector128<sbyte> high);
     }
 
+    /// <summary>
+    /// A symmetric block format of 32 values (<c>d · q</c>, fp16 d at offset 0) whose whole dequantize and float dot,
+    /// every width, are <see cref="DequantizeScaled{TBlock}"/> and <see cref="DotScaled{TBlock}"/> (Q4_0, Q5_0, IQ4_NL):
+    /// the format supplies its unpacks and its scalar references.
+    /// </summary>
+    internal interface IScaledBlock : IBlock128
+    {
+        /// <summary>The block's 32 values q in element order (any offset of the format already taken off).</summary>
+        static abstract Vector256<sbyte> Unpack256(ref byte block);
+
+        /// <summary>The format's scalar reference dequantize.</summary>
+        static abstract void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst);
+
+        /// <summary>The format's scalar reference dot.</summary>
+        static abstract float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x);
+    }
+
+    /// <summary>
+    /// Dequantizes a symmetric block format on Vector256 (or Vector128) when allowed, bit-exact with the reference,
+    /// else the reference.
+    /// </summary>
+    public static void DequantizeScaled<TBlock>(ReadOnlySpan<byte> src, Span<float> dst, SimdWidth width)
+        where TBlock : struct, IScaledBlock
+    {
+        if (Use128(width))
+        {
+            DequantizeScaled128<TBlock>(src, dst);
+            return;
+        }
+
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            TBlock.DequantizeReference(src, dst);
+            return;
+        }
+
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < dst.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref s, b * TBlock.BlockBytes);
+            Store32(TBlock.Unpack256(ref block), ReadHalf(ref block), ref Unsafe.Add(ref d, b * 32));
+        }
+    }
+
+    /// <summary>The float dot of a symmetric block format on Vector256 (or Vector128) when allowed, else the reference.</summary>
+    public static float DotScaled<TBlock>(ReadOnlySpan<byte> row, ReadOnlySpan<float> x, SimdWidth width)
+        where TBlock : struct, IScaledBlock
+    {
+        if (Use128(width))
+        {
+            return DotScaled128<TBlock>(row, x);
+        }
+
+        if (width < SimdWidth.V256 || !Vector256.IsHardwareAccelerated)
+        {
+            return TBlock.DotReference(row, x);
+        }
+
+        ref byte r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        var acc = Vector256<float>.Zero;
+        for (int b = 0; b < x.Length / 32; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref r, b * TBlock.BlockBytes);
+            var partial = Dot32(TBlock.Unpack256(ref block), ref Unsafe.Add(ref xr, b * 32));
+            acc = Simd.MulAdd(partial, Vector256.Create(ReadHalf(ref block)), acc);
+        }
+
+        return Vector256.Sum(acc);
+    }
+
     /// <summary>The Vector128 path (SSE, NEON) of a symmetric format's dequantize: <c>d · q</c>, bit-exact with the reference.</summary>
     public static void DequantizeScaled128<TBlock>(ReadOnlySpan<byte> src, Span<float> dst)
         where TBlock : struct, IBlock128
