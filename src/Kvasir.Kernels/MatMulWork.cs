@@ -44,7 +44,8 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// (<see cref="BlockQ5_K.DotQ8_K8"/>) 1.9–2.0× at 8, 1.14–1.19× at 16, 0.81–0.91× from 64: both switch at 24.
     /// Q2_K and Q3_K, four tokens a pass (<see cref="BlockQ2_K.DotQ8_K4"/>, <see cref="BlockQ3_K.DotQ8_K4"/>), against
     /// the float tiles and GEMM (kbench, one core, 5632 × 2048): 1.6× (Q3_K) and 2.5× (Q2_K) at 4 tokens, 2.0× and
-    /// 1.7–2.2× at 8, even at 16 (0.98–1.08×): they switch at 16. Other types switch at 4.
+    /// 1.7–2.2× at 8, even at 16 (0.98–1.08×): they switch at 16. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
+    /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
     {
@@ -52,6 +53,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GemmMinTokens,
         GgmlType.Q2_K or GgmlType.Q3_K => 16,
+        GgmlType.IQ4_XS => 12,
         _ => TiledMinTokens,
     };
 
@@ -201,7 +203,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                     }
                 }
 
-                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL)
+                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS)
                 {
                     for (; t + 4 <= t1; t += 4)
                     {
@@ -287,6 +289,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q2_K: BlockQ2_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q3_K: BlockQ3_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.IQ4_XS: BlockIQ4_XS.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
             case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.IQ4_NL: Q8_0Activations.Dot4<BlockIQ4_NL.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;

@@ -188,6 +188,69 @@ internal static partial class BlockIQ4_XS
     }
 
     /// <summary>
+    /// <see cref="DotQ8_K"/> of one row with four tokens at once (AVX2 only; the same body at every width): each pair of
+    /// sub-blocks' levels, their magnitudes and scales are made once for the four tokens, and each token's integer sums
+    /// and float step are the ones it gets alone, so <c>results[t]</c> is bit-identical to <see cref="DotQ8_K"/> of token t.
+    /// </summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Four floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    {
+        var acc = stackalloc Vector256<float>[4];
+        var sumi = stackalloc Vector256<int>[4];
+        for (int t = 0; t < 4; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+        }
+
+        var nibble = Vector256.Create((byte)0x0F);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = row + ((long)b * BlockBytes);
+            long at = (long)b * BlockQ8_K.BlockBytes;
+            var scales = LaneScales(ref *block);
+            for (int t = 0; t < 4; t++)
+            {
+                sumi[t] = Vector256<int>.Zero;
+            }
+
+            for (int k = 0; k < 4; k++)
+            {
+                var packed = Vector256.Load(block + 8 + (32 * k));
+                var first = BlockIQ4_NL.Levels(packed & nibble);
+                var second = BlockIQ4_NL.Levels((packed.AsUInt16() >> 4).AsByte() & nibble);
+                var firstMagnitude = Avx2.Sign(first, first).AsByte();
+                var secondMagnitude = Avx2.Sign(second, second).AsByte();
+                var pairScales = BlockQ6_K.PairScales(scales, 2 * k);
+                for (int t = 0; t < 4; t++)
+                {
+                    byte* a = activations + (t * stride) + at + 4 + (64 * k);
+                    var a0 = Vector256.Load(a);
+                    var a1 = Vector256.Load(a + 32);
+                    var low = Avx2.MultiplyAddAdjacent(firstMagnitude, Avx2.Sign(Avx2.Permute2x128(a0, a1, 0x20).AsSByte(), first));
+                    var high = Avx2.MultiplyAddAdjacent(secondMagnitude, Avx2.Sign(Avx2.Permute2x128(a0, a1, 0x31).AsSByte(), second));
+                    sumi[t] += Avx2.MultiplyAddAdjacent(low, pairScales) + Avx2.MultiplyAddAdjacent(high, pairScales);
+                }
+            }
+
+            float d = QuantSimd.ReadHalf(ref *block);
+            for (int t = 0; t < 4; t++)
+            {
+                float da = *(float*)(activations + (t * stride) + at);
+                acc[t] = Simd.MulAdd(Vector256.ConvertToSingle(sumi[t]), Vector256.Create(d * da), acc[t]);
+            }
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            results[t] = Vector256.Sum(acc[t]);
+        }
+    }
+
+    /// <summary>
     /// The 8 signed scales (ls − 32) as int16 in both 128-bit lanes (AVX2), for <see cref="BlockQ6_K.PairScales"/>: each
     /// scale's bits shifted out of scales_l and scales_h by per-lane variable shifts, then packed.
     /// </summary>
