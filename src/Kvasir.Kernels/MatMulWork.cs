@@ -44,7 +44,9 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// (<see cref="BlockQ5_K.DotQ8_K8"/>) 1.9–2.0× at 8, 1.14–1.19× at 16, 0.81–0.91× from 64: both switch at 24.
     /// Q2_K and Q3_K, four tokens a pass (<see cref="BlockQ2_K.DotQ8_K4"/>, <see cref="BlockQ3_K.DotQ8_K4"/>), against
     /// the float tiles and GEMM (kbench, one core, 5632 × 2048): 1.6× (Q3_K) and 2.5× (Q2_K) at 4 tokens, 2.0× and
-    /// 1.7–2.2× at 8, even at 16 (0.98–1.08×): they switch at 16. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
+    /// 1.7–2.2× at 8, even at 16 (0.98–1.08×); eight a pass (<see cref="BlockQ2_K.DotQ8_K8"/>,
+    /// <see cref="BlockQ3_K.DotQ8_K8"/>) at 16: 1.0–1.1× (Q2_K) and 1.17–1.33× (Q3_K) best-of-200, 1.2× in the means:
+    /// they switch at 24. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
     /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type) => type switch
@@ -52,7 +54,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         GgmlType.Q4_K => int.MaxValue,
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GemmMinTokens,
-        GgmlType.Q2_K or GgmlType.Q3_K => 16,
+        GgmlType.Q2_K or GgmlType.Q3_K => 24,
         GgmlType.IQ4_XS => 12,
         _ => TiledMinTokens,
     };
@@ -191,7 +193,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 // Several tokens per pass over the row where the type has such kernels (bit-identical to one token
                 // at a time): eight, then four, then one.
                 byte* w = _weights + (r * _rowBytes);
-                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K)
+                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q2_K or GgmlType.Q3_K)
                 {
                     for (; t + 8 <= t1; t += 8)
                     {
@@ -275,6 +277,8 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         {
             case GgmlType.Q4_K: BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
             case GgmlType.Q5_K: BlockQ5_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); break;
+            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); break;
             default: BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
         }
     }

@@ -244,11 +244,24 @@ internal static partial class BlockQ2_K
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="blocks">Super-blocks in the row.</param>
     /// <param name="results">Four floats: the dot with each token.</param>
-    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results) =>
+        DotQ8_KTokens(row, activations, stride, blocks, results, 4);
+
+    /// <summary><see cref="DotQ8_K4"/> with eight tokens a pass (the same per-token arithmetic, so the same bits).</summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Eight floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K8(byte* row, byte* activations, long stride, int blocks, float* results) =>
+        DotQ8_KTokens(row, activations, stride, blocks, results, 8);
+
+    /// <summary>The body of <see cref="DotQ8_K4"/> and <see cref="DotQ8_K8"/> for <paramref name="tokens"/> (at most 8) tokens.</summary>
+    private static unsafe void DotQ8_KTokens(byte* row, byte* activations, long stride, int blocks, float* results, int tokens)
     {
-        var acc = stackalloc Vector256<float>[4];
-        var mins = stackalloc Vector256<float>[4];
-        for (int t = 0; t < 4; t++)
+        var acc = stackalloc Vector256<float>[8];
+        var mins = stackalloc Vector256<float>[8];
+        for (int t = 0; t < tokens; t++)
         {
             acc[t] = Vector256<float>.Zero;
             mins[t] = Vector256<float>.Zero;
@@ -266,7 +279,7 @@ internal static partial class BlockQ2_K
             Unpack(Vector256.Load(block + 48), out var q4, out var q5, out var q6, out var q7);
             float d = QuantSimd.ReadHalf(ref *(block + 80));
             float dmin = QuantSimd.ReadHalf(ref *(block + 82));
-            for (int t = 0; t < 4; t++)
+            for (int t = 0; t < tokens; t++)
             {
                 byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
                 var sumi = HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
@@ -274,7 +287,7 @@ internal static partial class BlockQ2_K
             }
         }
 
-        for (int t = 0; t < 4; t++)
+        for (int t = 0; t < tokens; t++)
         {
             results[t] = Vector256.Sum(acc[t]) - Vector256.Sum(mins[t]);
         }

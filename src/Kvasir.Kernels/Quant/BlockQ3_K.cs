@@ -274,11 +274,24 @@ internal static partial class BlockQ3_K
     /// <param name="stride">Bytes from one token's activations to the next.</param>
     /// <param name="blocks">Super-blocks in the row.</param>
     /// <param name="results">Four floats: the dot with each token.</param>
-    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results)
+    public static unsafe void DotQ8_K4(byte* row, byte* activations, long stride, int blocks, float* results) =>
+        DotQ8_KTokens(row, activations, stride, blocks, results, 4);
+
+    /// <summary><see cref="DotQ8_K4"/> with eight tokens a pass (the same per-token arithmetic, so the same bits).</summary>
+    /// <param name="row">The weight row's super-blocks.</param>
+    /// <param name="activations">Token 0's <see cref="Q8_KActivations"/> row; token t's starts t · <paramref name="stride"/> bytes later.</param>
+    /// <param name="stride">Bytes from one token's activations to the next.</param>
+    /// <param name="blocks">Super-blocks in the row.</param>
+    /// <param name="results">Eight floats: the dot with each token.</param>
+    public static unsafe void DotQ8_K8(byte* row, byte* activations, long stride, int blocks, float* results) =>
+        DotQ8_KTokens(row, activations, stride, blocks, results, 8);
+
+    /// <summary>The body of <see cref="DotQ8_K4"/> and <see cref="DotQ8_K8"/> for <paramref name="tokens"/> (at most 8) tokens.</summary>
+    private static unsafe void DotQ8_KTokens(byte* row, byte* activations, long stride, int blocks, float* results, int tokens)
     {
-        var acc = stackalloc Vector256<float>[4];
-        var offsets = stackalloc Vector256<float>[4];
-        for (int t = 0; t < 4; t++)
+        var acc = stackalloc Vector256<float>[8];
+        var offsets = stackalloc Vector256<float>[8];
+        for (int t = 0; t < tokens; t++)
         {
             acc[t] = Vector256<float>.Zero;
             offsets[t] = Vector256<float>.Zero;
@@ -294,7 +307,7 @@ internal static partial class BlockQ3_K
             Unpack(Vector256.Load(block + 32), hmask, out var u0, out var u1, out var u2, out var u3);
             Unpack(Vector256.Load(block + 64), HalfMask(hmask, 1), out var u4, out var u5, out var u6, out var u7);
             float dw = QuantSimd.ReadHalf(ref *(block + 108));
-            for (int t = 0; t < 4; t++)
+            for (int t = 0; t < tokens; t++)
             {
                 byte* x = activations + (t * stride);
                 byte* a = x + ((long)b * BlockQ8_K.BlockBytes) + 4;
@@ -303,7 +316,7 @@ internal static partial class BlockQ3_K
             }
         }
 
-        for (int t = 0; t < 4; t++)
+        for (int t = 0; t < tokens; t++)
         {
             results[t] = Vector256.Sum(acc[t]) - (4 * Vector256.Sum(offsets[t]));
         }
