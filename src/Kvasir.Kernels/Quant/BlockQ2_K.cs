@@ -221,10 +221,7 @@ internal static partial class BlockQ2_K
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var packedScales = Vector128.LoadUnsafe(ref block);
             var scales = Avx2.ConvertToVector256Int16(packedScales & Vector128.Create((byte)0x0F));
-
-            // Each half's 8 scales in both 128-bit lanes, for the in-lane shuffles that pick a pair per group.
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            BlockQ6_K.HalfScales(scales, out var low, out var high);
             var sumi = HalfSum(Vector256.LoadUnsafe(ref block, 16), ref Unsafe.Add(ref a, 4), low)
                 + HalfSum(Vector256.LoadUnsafe(ref block, 48), ref Unsafe.Add(ref a, 132), high);
             var m = Avx2.ConvertToVector256Int16(packedScales >>> 4);
@@ -273,8 +270,7 @@ internal static partial class BlockQ2_K
             var packedScales = Vector128.Load(block);
             var scales = Avx2.ConvertToVector256Int16(packedScales & Vector128.Create((byte)0x0F));
             var m = Avx2.ConvertToVector256Int16(packedScales >>> 4);
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            BlockQ6_K.HalfScales(scales, out var low, out var high);
             Unpack(Vector256.Load(block + 16), out var q0, out var q1, out var q2, out var q3);
             Unpack(Vector256.Load(block + 48), out var q4, out var q5, out var q6, out var q7);
             float d = QuantSimd.ReadHalf(ref *(block + 80));
@@ -282,7 +278,7 @@ internal static partial class BlockQ2_K
             for (int t = 0; t < tokens; t++)
             {
                 byte* a = activations + (t * stride) + ((long)b * BlockQ8_K.BlockBytes);
-                var sumi = HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
+                var sumi = BlockQ6_K.HalfSum(q0, q1, q2, q3, ref *(a + 4), low) + BlockQ6_K.HalfSum(q4, q5, q6, q7, ref *(a + 132), high);
                 FloatStep(sumi, m, d, dmin, ref *a, ref acc[t], ref mins[t]);
             }
         }
@@ -318,15 +314,7 @@ internal static partial class BlockQ2_K
     private static Vector256<int> HalfSum(Vector256<byte> packed, ref byte a, Vector256<byte> scales)
     {
         Unpack(packed, out var q0, out var q1, out var q2, out var q3);
-        return HalfSum(q0, q1, q2, q3, ref a, scales);
+        return BlockQ6_K.HalfSum(q0, q1, q2, q3, ref a, scales);
     }
 
-    /// <summary>Σ sc·q·a of one half from its unpacked groups (see <see cref="Unpack"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> HalfSum(
-        Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, ref byte a, Vector256<byte> scales) =>
-        QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), BlockQ6_K.PairScales(scales, 0))
-        + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BlockQ6_K.PairScales(scales, 2))
-        + QuantSimd.DotUInt8Scaled(q2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), BlockQ6_K.PairScales(scales, 4))
-        + QuantSimd.DotUInt8Scaled(q3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), BlockQ6_K.PairScales(scales, 6));
 }

@@ -251,10 +251,7 @@ internal static partial class BlockQ3_K
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, (b * BlockQ8_K.BlockBytes) + 4);
             var scales = Avx2.ConvertToVector256Int16(Scales(ref block));
-
-            // Each half's 8 scales in both 128-bit lanes, for the in-lane shuffles that pick a pair per group.
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            BlockQ6_K.HalfScales(scales, out var low, out var high);
             var hmask = Vector256.LoadUnsafe(ref block);
             var sumi = HalfSum(Vector256.LoadUnsafe(ref block, 32), hmask, ref a, low)
                 + HalfSum(Vector256.LoadUnsafe(ref block, 64), HalfMask(hmask, 1), ref Unsafe.Add(ref a, 128), high);
@@ -301,8 +298,7 @@ internal static partial class BlockQ3_K
         {
             byte* block = row + ((long)b * BlockBytes);
             var scales = Avx2.ConvertToVector256Int16(Scales(ref *block));
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            BlockQ6_K.HalfScales(scales, out var low, out var high);
             var hmask = Vector256.Load(block);
             Unpack(Vector256.Load(block + 32), hmask, out var u0, out var u1, out var u2, out var u3);
             Unpack(Vector256.Load(block + 64), HalfMask(hmask, 1), out var u4, out var u5, out var u6, out var u7);
@@ -311,7 +307,7 @@ internal static partial class BlockQ3_K
             {
                 byte* x = activations + (t * stride);
                 byte* a = x + ((long)b * BlockQ8_K.BlockBytes) + 4;
-                var sumi = HalfSum(u0, u1, u2, u3, ref *a, low) + HalfSum(u4, u5, u6, u7, ref *(a + 128), high);
+                var sumi = BlockQ6_K.HalfSum(u0, u1, u2, u3, ref *a, low) + BlockQ6_K.HalfSum(u4, u5, u6, u7, ref *(a + 128), high);
                 BlockQ6_K.FloatStep(sumi, dw, scales, ref *x, b, ref acc[t], ref offsets[t]);
             }
         }
@@ -327,15 +323,7 @@ internal static partial class BlockQ3_K
     private static Vector256<int> HalfSum(Vector256<byte> low, Vector256<byte> hm, ref byte a, Vector256<byte> scales)
     {
         Unpack(low, hm, out var u0, out var u1, out var u2, out var u3);
-        return HalfSum(u0, u1, u2, u3, ref a, scales);
+        return BlockQ6_K.HalfSum(u0, u1, u2, u3, ref a, scales);
     }
 
-    /// <summary>Σ sc·u·a of one half from its unpacked groups (see <see cref="Unpack"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> HalfSum(
-        Vector256<byte> u0, Vector256<byte> u1, Vector256<byte> u2, Vector256<byte> u3, ref byte a, Vector256<byte> scales) =>
-        QuantSimd.DotUInt8Scaled(u0, Vector256.LoadUnsafe(ref a).AsSByte(), BlockQ6_K.PairScales(scales, 0))
-        + QuantSimd.DotUInt8Scaled(u1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), BlockQ6_K.PairScales(scales, 2))
-        + QuantSimd.DotUInt8Scaled(u2, Vector256.LoadUnsafe(ref a, 64).AsSByte(), BlockQ6_K.PairScales(scales, 4))
-        + QuantSimd.DotUInt8Scaled(u3, Vector256.LoadUnsafe(ref a, 96).AsSByte(), BlockQ6_K.PairScales(scales, 6));
 }

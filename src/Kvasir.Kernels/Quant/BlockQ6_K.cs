@@ -224,8 +224,7 @@ internal static partial class BlockQ6_K
             var scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 192)).AsSByte()); // sc[0..15]
 
             // Each half's 8 scales in both 128-bit lanes, for the in-lane shuffles that broadcast them.
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            HalfScales(scales, out var low, out var high);
             var sumi = HalfAt(ref block, ref Unsafe.Add(ref block, 128), ref Unsafe.Add(ref a, 4), low);
             sumi += HalfAt(ref Unsafe.Add(ref block, 64), ref Unsafe.Add(ref block, 160), ref Unsafe.Add(ref a, 132), high);
             FloatStep(sumi, QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 208)), scales, ref x, b, ref acc, ref offsets);
@@ -265,8 +264,7 @@ internal static partial class BlockQ6_K
         {
             byte* block = row + ((long)b * BlockBytes);
             var scales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)(block + 192)));
-            var low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
-            var high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
+            HalfScales(scales, out var low, out var high);
             Unpack(ref *block, ref *(block + 128), out var q0, out var q1, out var q2, out var q3);
             Unpack(ref *(block + 64), ref *(block + 160), out var q4, out var q5, out var q6, out var q7);
             float dw = QuantSimd.ReadHalf(ref *(block + 208));
@@ -304,9 +302,12 @@ internal static partial class BlockQ6_K
         q3 = ((low1.AsUInt16() >> 4).AsByte() & nibble) | ((high.AsUInt16() >> 2).AsByte() & bits);
     }
 
-    /// <summary>Σ sc·q·a of one half (128 elements) from its unpacked values q0..q3, as 8 int32 partial sums.</summary>
+    /// <summary>
+    /// Σ sc·q·a of one half (128 elements) from its four groups of 32 unsigned values q0..q3, as 8 int32 partial sums:
+    /// the K-quants with 16 sub-blocks (Q2_K, Q3_K, Q6_K) all sum a half this way.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> HalfSum(
+    internal static Vector256<int> HalfSum(
         Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, ref byte a, Vector256<byte> scales) =>
         QuantSimd.DotUInt8Scaled(q0, Vector256.LoadUnsafe(ref a).AsSByte(), PairScales(scales, 0))
         + QuantSimd.DotUInt8Scaled(q1, Vector256.LoadUnsafe(ref a, 32).AsSByte(), PairScales(scales, 2))
@@ -323,6 +324,14 @@ internal static partial class BlockQ6_K
     {
         Unpack(ref ql, ref qh, out var q0, out var q1, out var q2, out var q3);
         return HalfSum(q0, q1, q2, q3, ref a, scales);
+    }
+
+    /// <summary>A super-block's 16 int16 scales as each half's 8 in both 128-bit lanes, for <see cref="PairScales"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void HalfScales(Vector256<short> scales, out Vector256<byte> low, out Vector256<byte> high)
+    {
+        low = Vector256.Create(scales.GetLower(), scales.GetLower()).AsByte();
+        high = Vector256.Create(scales.GetUpper(), scales.GetUpper()).AsByte();
     }
 
     /// <summary>int16 scales for 32 elements: scale s (of the half's 8) in the low lane, s + 1 in the high lane.</summary>
