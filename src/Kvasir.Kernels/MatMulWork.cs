@@ -193,27 +193,19 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
                 // Several tokens per pass over the row where the type has such kernels (bit-identical to one token
                 // at a time): eight, then four, then one.
                 byte* w = _weights + (r * _rowBytes);
-                if (_type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q2_K or GgmlType.Q3_K)
+                for (; t + 8 <= t1 && Dot8(w, _activations + (t * _activationRowBytes), blocks, results); t += 8)
                 {
-                    for (; t + 8 <= t1; t += 8)
+                    for (int i = 0; i < 8; i++)
                     {
-                        Dot8(w, _activations + (t * _activationRowBytes), blocks, results);
-                        for (int i = 0; i < 8; i++)
-                        {
-                            _y[((long)(t + i) * _rows) + r] = results[i];
-                        }
+                        _y[((long)(t + i) * _rows) + r] = results[i];
                     }
                 }
 
-                if (_type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS)
+                for (; t + 4 <= t1 && Dot4(w, _activations + (t * _activationRowBytes), blocks, results); t += 4)
                 {
-                    for (; t + 4 <= t1; t += 4)
+                    for (int i = 0; i < 4; i++)
                     {
-                        Dot4(w, _activations + (t * _activationRowBytes), blocks, results);
-                        for (int i = 0; i < 4; i++)
-                        {
-                            _y[((long)(t + i) * _rows) + r] = results[i];
-                        }
+                        _y[((long)(t + i) * _rows) + r] = results[i];
                     }
                 }
 
@@ -270,34 +262,36 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         }
     }
 
-    /// <summary>One row with eight quantized tokens (Q4_K, Q5_K, Q6_K).</summary>
-    private void Dot8(byte* row, byte* activations, int blocks, float* results)
+    /// <summary>One row with eight quantized tokens, where the type has such a kernel; false (nothing done) where not.</summary>
+    private bool Dot8(byte* row, byte* activations, int blocks, float* results)
     {
         switch (_type)
         {
-            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); break;
-            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); break;
-            default: BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); return true;
+            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K8(row, activations, _activationRowBytes, blocks, results); return true;
+            default: return false;
         }
     }
 
-    /// <summary>One row with four quantized tokens (the K-quants and the Q8_0-activation types).</summary>
-    private void Dot4(byte* row, byte* activations, int blocks, float* results)
+    /// <summary>One row with four quantized tokens, where the type has such a kernel; false (nothing done) where not.</summary>
+    private bool Dot4(byte* row, byte* activations, int blocks, float* results)
     {
         switch (_type)
         {
-            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
-            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
-            case GgmlType.IQ4_XS: BlockIQ4_XS.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); break;
-            case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
-            case GgmlType.IQ4_NL: Q8_0Activations.Dot4<BlockIQ4_NL.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
-            default: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); break;
+            case GgmlType.Q4_K: BlockQ4_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q5_K: BlockQ5_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q6_K: BlockQ6_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q2_K: BlockQ2_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); return true;
+            case GgmlType.Q3_K: BlockQ3_K.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); return true;
+            case GgmlType.IQ4_XS: BlockIQ4_XS.DotQ8_K4(row, activations, _activationRowBytes, blocks, results); return true;
+            case GgmlType.Q4_0: Q8_0Activations.Dot4<BlockQ4_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q5_0: Q8_0Activations.Dot4<BlockQ5_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.Q8_0: Q8_0Activations.Dot4<BlockQ8_0.Weights>(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            case GgmlType.IQ4_NL: Q8_0Activations.Dot4<BlockIQ4_NL.Weights>(row, activations, _activationRowBytes, blocks, results, _width); return true;
+            default: return false;
         }
     }
 
