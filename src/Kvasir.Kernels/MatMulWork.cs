@@ -180,9 +180,13 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         for (int t0 = 0; t0 < _n; t0 += _tokenTile)
         {
             int t1 = Math.Min(_n, t0 + _tokenTile);
+
+            // The one-token kernels ask for their weights as they go (Simd.PrefetchAhead); the four- and eight-token
+            // kernels do not, so their rows are asked for a few rows ahead.
+            bool prefetchRows = t1 - t0 >= 4;
             for (int r = r0; r < r1; r++)
             {
-                if (r + PrefetchRows < r1)
+                if (prefetchRows && r + PrefetchRows < r1)
                 {
                     Prefetch(_weights + ((r + PrefetchRows) * _rowBytes), _rowBytes);
                 }
@@ -299,8 +303,8 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private const int PrefetchRows = 4;
 
     /// <summary>
-    /// Asks for the cache lines of a row that will be read a few rows from now: a decode step streams every weight
-    /// from memory once, and the hardware prefetcher alone kept too few lines in flight while the core computed.
+    /// Asks for the cache lines of a row that will be read a few rows from now, for the multi-token kernels, which
+    /// (unlike the one-token ones, see <see cref="Simd.PrefetchAhead(void*, int)"/>) do not prefetch themselves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(byte* start, long bytes)
@@ -320,11 +324,6 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         float* scaled = (float*)_activations;
         for (int r = r0; r < r1; r++)
         {
-            if (r + PrefetchRows < r1)
-            {
-                Prefetch(_weights + ((r + PrefetchRows) * _rowBytes), _rowBytes);
-            }
-
             ushort* row = (ushort*)(_weights + (r * _rowBytes));
             int t = 0;
             for (; t + 2 <= _n; t += 2)

@@ -177,6 +177,7 @@ internal static partial class BlockIQ4_XS
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scales = LaneScales(ref block);
             var sumi = PairSum(ref block, ref a, scales, 0) + PairSum(ref block, ref a, scales, 1)

@@ -218,6 +218,7 @@ internal static partial class BlockQ2_K
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var packedScales = Vector128.LoadUnsafe(ref block);
             var scales = Avx2.ConvertToVector256Int16(packedScales & Vector128.Create((byte)0x0F));

@@ -249,6 +249,7 @@ internal static partial class BlockQ3_K
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, (b * BlockQ8_K.BlockBytes) + 4);
             var scales = Avx2.ConvertToVector256Int16(Scales(ref block));
             BlockQ6_K.HalfScales(scales, out var low, out var high);

@@ -94,6 +94,7 @@ internal static partial class BlockQ4_K
         for (int b = 0; b < blocks; b++)
         {
             byte* block = row + ((long)b * TChunks.BlockBytes);
+            Simd.PrefetchAhead(block, TChunks.BlockBytes);
             byte* a = activations + ((long)b * BlockQ8_K.BlockBytes) + 4; // the token's quants of block b
             var chunks = default(TChunks);
             chunks.Start(block);

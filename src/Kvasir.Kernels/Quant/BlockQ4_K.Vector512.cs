@@ -29,6 +29,7 @@ internal static partial class BlockQ4_K
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());

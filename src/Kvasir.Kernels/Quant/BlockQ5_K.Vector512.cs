@@ -21,6 +21,7 @@ internal static partial class BlockQ5_K
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref Unsafe.Add(ref block, 4));
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());

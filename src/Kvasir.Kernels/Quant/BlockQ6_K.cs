@@ -220,6 +220,7 @@ internal static partial class BlockQ6_K
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
+            Simd.PrefetchAhead(ref block, BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 192)).AsSByte()); // sc[0..15]
 

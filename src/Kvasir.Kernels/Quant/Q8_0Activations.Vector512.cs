@@ -37,6 +37,7 @@ internal static partial class Q8_0Activations
         for (; b + 4 <= blocks; b += 4)
         {
             ref byte w = ref Unsafe.Add(ref r, b * wb);
+            Simd.PrefetchAhead(ref w, 4 * TWeights.BlockBytes);
             Unpack4<TWeights>(ref w, out var q02, out var q13);
             var d = QuantSimd.ReadHalves4(ref w, wb) * Vector128.LoadUnsafe(ref Unsafe.Add(ref scales, b));
             acc = AccumulateFour512<TWeights>(q02, q13, ref Unsafe.Add(ref x, b * ab), ref Unsafe.Add(ref sums, b), d, acc);

@@ -90,6 +90,7 @@ internal static partial class Q8_0Activations
         for (; b + 4 <= blocks; b += 4)
         {
             ref byte w = ref Unsafe.Add(ref r, b * wb);
+            Simd.PrefetchAhead(ref w, 4 * TWeights.BlockBytes);
             ref byte a = ref Unsafe.Add(ref x, b * ab);
             var s0 = BlockSum<TWeights>(ref w, ref a);
             var s1 = BlockSum<TWeights>(ref Unsafe.Add(ref w, wb), ref Unsafe.Add(ref a, ab));

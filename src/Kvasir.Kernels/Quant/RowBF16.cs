@@ -91,6 +91,7 @@ internal static class RowBF16
             var acc1 = Vector256<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
+                Simd.PrefetchAhead(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref w, i)), 16 * sizeof(ushort));
                 var h = Vector256.LoadUnsafe(ref w, (nuint)i);
                 acc0 = Simd.MulAdd((Vector256.WidenLower(h) << 16).AsSingle(), Vector256.LoadUnsafe(ref xr, (nuint)i), acc0);
                 acc1 = Simd.MulAdd((Vector256.WidenUpper(h) << 16).AsSingle(), Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), acc1);

@@ -254,6 +254,7 @@ internal static class RowF16
 
             for (; i <= n - 32; i += 32)
             {
+                Simd.PrefetchAhead(w + i, 32 * sizeof(ushort));
                 largest = Avx2.Max(largest, Avx2.Max(Vector256.Load(w + i), Vector256.Load(w + i + 16)) & magnitude);
                 var f0 = (Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask;
                 var f1 = (Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask;
@@ -344,6 +345,7 @@ internal static class RowF16
             Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
             for (; i <= n - 32; i += 32)
             {
+                Simd.PrefetchAhead(w + i, 32 * sizeof(ushort));
                 largest = Avx2.Max(largest, Avx2.Max(Vector256.Load(w + i), Vector256.Load(w + i + 16)) & magnitude);
                 var f0 = ((Avx2.ConvertToVector256Int32((short*)(w + i)) << 13) & mask).AsSingle();
                 var f1 = ((Avx2.ConvertToVector256Int32((short*)(w + i + 8)) << 13) & mask).AsSingle();
@@ -428,6 +430,7 @@ internal static class RowF16
         var hi = Vector512<float>.Zero;
         for (; i <= n - 32; i += 32)
         {
+            Simd.PrefetchAhead(w + i, 32 * sizeof(ushort));
             var h = Vector512.Load(w + i);
             largest = Vector512.Max(largest, h & magnitude);
             var f0 = (Vector512.WidenLower(h.AsInt16()) << 13) & mask;
