@@ -18,28 +18,12 @@ internal static class QuantSimd
     private static readonly ulong[] HighBit16 = BuildHighBitTable();
 
     /// <summary>
-    /// Reads a little-endian IEEE half and widens it to float, exactly (the block scales of the hot loops), without
-    /// the branches of the <see cref="Half"/> conversion and without float arithmetic on a subnormal (see
-    /// <see cref="RowF16.ToSingle(Vector256{uint})"/>): the exponent and mantissa are shifted into a float's place and
-    /// the exponent rebiased by an integer add; a zero or subnormal half (exponent 0) becomes the normal float
-    /// <c>2^-14 · (1 + m/1024)</c> minus <c>2^-14</c>, which is <c>m · 2^-24</c> exactly.
+    /// Reads a little-endian IEEE half and widens it to float, exactly (the block scales of the hot loops), in one lane of
+    /// <see cref="RowF16.ToSingle(Vector128{uint})"/>: no branches, and no float arithmetic on a subnormal.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ReadHalf(ref byte p)
-    {
-        uint h = Unsafe.ReadUnaligned<ushort>(ref p);
-        uint magnitude = (h & 0x7FFF) << 13;
-        uint normal = magnitude + RowF16.RebiasBits;
-        uint small = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(normal + 0x00800000) - RowF16.TwoPowMinus14);
-        uint isSmall = (uint)((int)(magnitude - 0x00800000) >> 31); // all ones where the exponent is 0
-        uint bits = (small & isSmall) | (normal & ~isSmall);
-        if (magnitude >= 0x7C00u << 13)
-        {
-            bits = magnitude | 0x7F800000; // infinity or NaN
-        }
-
-        return BitConverter.UInt32BitsToSingle(bits | ((h & 0x8000) << 16));
-    }
+    public static float ReadHalf(ref byte p) =>
+        RowF16.ToSingle(Vector128.CreateScalarUnsafe((uint)Unsafe.ReadUnaligned<ushort>(ref p))).ToScalar();
 
     /// <summary>
     /// Four block scales (fp16, <paramref name="stride"/> bytes apart) widened to floats at once: the

@@ -499,10 +499,10 @@ internal static class RowF16
     }
 
     /// <summary>A half's exponent and mantissa shifted into a float's place plus this are the float (normal halves).</summary>
-    internal const uint RebiasBits = (127 - 15) << 23;
+    private const uint RebiasBits = (127 - 15) << 23;
 
     /// <summary>2^-14, the smallest normal half.</summary>
-    internal const float TwoPowMinus14 = 6.1035156e-05f;
+    private const float TwoPowMinus14 = 6.1035156e-05f;
 
     /// <summary>
     /// Widens 8 halves (the low 16 bits of each lane) to floats, exactly, with no float arithmetic on a subnormal: a
@@ -513,19 +513,20 @@ internal static class RowF16
     /// Why not the shorter "shift into a float and multiply by 2^112": for a subnormal half that multiplies a subnormal
     /// float, which costs a microcode assist of about a hundred cycles on the Zen 3 development machine. Real files
     /// have such scales: ggml's K-quant and IQ4 block scales are about max|w| / 1000 to / 4000, below 2^-14 for
-    /// weights of the usual scale (std 0.02). One core, 5632 × 2048 rows streamed from memory, every scale subnormal
-    /// against none (scratch harness): IQ4_XS 6.4–8.0 against 13–15 GB/s, Q4_K 8.2–9.1 against 15–17 (scalar
-    /// <see cref="QuantSimd.ReadHalf(ref byte)"/>, the same trick); L IQ4_XS decode 13.1 tokens/s against Q4_K_M's 17–22.
+    /// weights of the usual scale (std 0.02). Two threads, 5632 × 2048 rows streamed from memory, every scale subnormal
+    /// against none (scratch harness, the old widening in <see cref="QuantSimd.ReadHalf(ref byte)"/>): IQ4_XS 6.4–8.0
+    /// against 13–15 GB/s, Q4_K 8.2–9.1 against 15–17; L IQ4_XS decode 13.1 tokens/s against Q4_K_M's 17–22.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ToSingle(Vector256<uint> half)
     {
         var sign = (half & Vector256.Create(0x8000u)) << 16;
         var magnitude = half & Vector256.Create(0x7FFFu);
-        var normal = (magnitude << 13) + Vector256.Create(RebiasBits);
+        var shifted = magnitude << 13;
+        var normal = shifted + Vector256.Create(RebiasBits);
         var small = ((normal + Vector256.Create(0x00800000u)).AsSingle() - Vector256.Create(TwoPowMinus14)).AsUInt32();
         var isSmall = Vector256.LessThan(magnitude.AsInt32(), Vector256.Create(0x0400)).AsUInt32();
-        var infOrNan = (magnitude << 13) | Vector256.Create(0x7F800000u);
+        var infOrNan = shifted | Vector256.Create(0x7F800000u);
         var isInfOrNan = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x7BFF)).AsUInt32();
         return (Vector256.ConditionalSelect(isInfOrNan, infOrNan, Vector256.ConditionalSelect(isSmall, small, normal)) | sign).AsSingle();
     }
@@ -536,10 +537,11 @@ internal static class RowF16
     {
         var sign = (half & Vector128.Create(0x8000u)) << 16;
         var magnitude = half & Vector128.Create(0x7FFFu);
-        var normal = (magnitude << 13) + Vector128.Create(RebiasBits);
+        var shifted = magnitude << 13;
+        var normal = shifted + Vector128.Create(RebiasBits);
         var small = ((normal + Vector128.Create(0x00800000u)).AsSingle() - Vector128.Create(TwoPowMinus14)).AsUInt32();
         var isSmall = Vector128.LessThan(magnitude.AsInt32(), Vector128.Create(0x0400)).AsUInt32();
-        var infOrNan = (magnitude << 13) | Vector128.Create(0x7F800000u);
+        var infOrNan = shifted | Vector128.Create(0x7F800000u);
         var isInfOrNan = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x7BFF)).AsUInt32();
         return (Vector128.ConditionalSelect(isInfOrNan, infOrNan, Vector128.ConditionalSelect(isSmall, small, normal)) | sign).AsSingle();
     }
