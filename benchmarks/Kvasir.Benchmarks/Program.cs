@@ -82,7 +82,7 @@ Console.WriteLine($"Kvasir's weights: {(model.File.Memory == WeightMemory.Reside
 Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps after {decodeContext} tokens of context; {batch} sequences together");
 var bandwidth = PhysicalLimits.ReadBandwidth(threads);
 var fma = PhysicalLimits.FmaPeak(threads);
-Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {threads} threads)");
+Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256)}-bit, {threads} threads)");
 
 if (prefixCache > 0)
 {
