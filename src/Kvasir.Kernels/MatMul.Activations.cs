@@ -41,7 +41,7 @@ public static unsafe partial class MatMul
         var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk, width);
         var activationType = Int8ActivationType(weightType);
         var x = new ReadOnlySpan<float>(xp, n * cols);
-        if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType))
+        if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType, width))
         {
             // Quantize every token once on this thread; the workers only read the result.
             prepared = new PreparedActivations(PreparedKind.Int8, activationType, null, Int8ActivationRowBytes(activationType, cols));

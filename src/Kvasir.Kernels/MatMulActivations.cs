@@ -16,7 +16,7 @@ public enum MatMulActivations
     /// (AVX2), which adds the activations' rounding (at most 0.4% of each block's largest element) and reproduces
     /// llama.cpp's results to about 1e-7. The model's default. Small means below
     /// <c>MatMulWork.Int8MaxTokens</c>: 4 tokens in general, 8 for Q4_0, Q5_0, Q8_0 and IQ4_NL, 12 for IQ4_XS, 24 for Q2_K, Q3_K, Q5_K and Q6_K and every
-    /// count for Q4_K, whose multi-token kernels give each token the bits it gets alone; larger products take the float
+    /// count for Q4_K (24 where the GEMM runs 512-bit kernels), whose multi-token kernels give each token the bits it gets alone; larger products take the float
     /// tiles (4–7 tokens) or the outer-product GEMM, faster there, so a sequence's logits can differ in the last bits
     /// between a step where it decodes with few others and one shared with many (the float kernels also sum in
     /// different orders).

@@ -48,10 +48,13 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <see cref="BlockQ3_K.DotQ8_K8"/>) at 16: 1.0–1.1× (Q2_K) and 1.17–1.33× (Q3_K) best-of-200, 1.2× in the means:
     /// they switch at 24. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
     /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
+    /// With 512-bit vectors (Zen 5, kbench, two threads, 5632 × 2048) the GEMM's Vector512 kernels overtake Q4_K's too:
+    /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so there Q4_K
+    /// switches at 24 like Q5_K and Q6_K.
     /// </summary>
-    public static int Int8MaxTokens(GgmlType type) => type switch
+    public static int Int8MaxTokens(GgmlType type, SimdWidth width) => type switch
     {
-        GgmlType.Q4_K => int.MaxValue,
+        GgmlType.Q4_K => width >= SimdWidth.V512 ? 24 : int.MaxValue,
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GemmMinTokens,
         GgmlType.Q2_K or GgmlType.Q3_K => 24,
@@ -62,11 +65,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <summary>Weight rows dequantized and multiplied together by the register kernel.</summary>
     public const int RowGroup = 4;
 
+    /// <summary>Rows of the GEMM's row group for a block of at most 16 tokens with Vector512 tiles (<see cref="Kernel8x16Wide"/>).</summary>
+    private const int WideRowGroup = 2 * RowGroup;
+
     /// <summary>Bytes of activations per token tile (kept in L2 while the row groups sweep it).</summary>
     private const int TileBytes = 256 * 1024;
 
     /// <summary>
-    /// Per-thread buffer of <see cref="RowGroup"/> dequantized rows and a zero row (pinned, used from its first
+    /// Per-thread buffer of up to <see cref="WideRowGroup"/> dequantized rows and a zero row (pinned, used from its first
     /// 64-byte boundary on); grows to the widest matrix seen, then stays.
     /// </summary>
     [ThreadStatic]
@@ -223,14 +229,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     }
 
     /// <summary>
-    /// This thread's <see cref="_scratch"/> from its first 64-byte boundary: <see cref="RowGroup"/> dequantized rows, then
-    /// a row the GEMM keeps zero. Aligned because the dequantization stores whole vectors into it, and a managed array
+    /// This thread's <see cref="_scratch"/> from its first 64-byte boundary: <see cref="RowGroup"/> dequantized rows (the
+    /// GEMM's row group: 4, or 8 with <see cref="Kernel8x16Wide"/>), then a row the GEMM keeps zero. Aligned because the dequantization stores whole vectors into it, and a managed array
     /// starts wherever the heap put it (8-byte aligned), so half of those stores straddled two cache lines. With the
     /// faster dequantization, a 16-token Q8_0 product went from 61–63 to 69–74 GFLOP/s on a core (kbench, S shapes).
     /// </summary>
     private float* RowScratch()
     {
-        int floats = ((RowGroup + 1) * _cols) + (CacheLineBytes / sizeof(float));
+        int floats = ((WideRowGroup + 1) * _cols) + (CacheLineBytes / sizeof(float));
         if (_scratch is not { } s || s.Length < floats)
         {
             _scratch = s = GC.AllocateUninitializedArray<float>(floats, pinned: true);

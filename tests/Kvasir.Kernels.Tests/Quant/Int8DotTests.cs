@@ -95,12 +95,12 @@ public sealed class Int8DotTests : IDisposable
                         }
                     }
 
-                    // Below Int8MaxTokens (4; 8 with a four-token kernel, IQ4_XS 12; Q2_K/Q3_K/Q5_K/Q6_K 24 and Q4_K every n, eight a pass)
+                    // Below Int8MaxTokens (4; 8 with a four-token kernel, IQ4_XS 12; Q2_K/Q3_K/Q5_K/Q6_K 24 and Q4_K every n, 24 at 512 bits, eight a pass)
                     // Int8 is a different rounding, not the float path under another name, and each token's row is
                     // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
-                    if (n < MatMulWork.Int8MaxTokens(type))
+                    if (n < MatMulWork.Int8MaxTokens(type, Simd.Best))
                     {
                         Assert.NotEqual(yFloat, y);
                         var alone = new float[rows];
