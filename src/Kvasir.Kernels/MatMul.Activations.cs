@@ -43,6 +43,11 @@ public static unsafe partial class MatMul
         var x = new ReadOnlySpan<float>(xp, n * cols);
         if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType, width))
         {
+            if (n >= MatMulWork.GemmMinTokens && MatMulWork.UsesInt8Gemm(weightType, width))
+            {
+                return PrepareInt8Gemm(work, weightType, xp, cols, n, slot, reuse, out prepared);
+            }
+
             // Quantize every token once on this thread; the workers only read the result.
             prepared = new PreparedActivations(PreparedKind.Int8, activationType, null, Int8ActivationRowBytes(activationType, cols));
             if (reuse.Matches(prepared))
@@ -108,6 +113,36 @@ public static unsafe partial class MatMul
         return work;
     }
 
+    /// <summary>
+    /// Batches and prefill of the Q8_0 family on AVX-VNNI machines: every token quantized to Q8_0 as for the one-token
+    /// kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> (the block starts depend on the weights' offset,
+    /// so only a product of the same weight type reuses them).
+    /// </summary>
+    private static MatMulWork PrepareInt8Gemm(
+        in MatMulWork work, GgmlType weightType, float* xp, int cols, int n, int slot, PreparedActivations reuse, out PreparedActivations prepared)
+    {
+        int blocks = cols / BlockQ8_0.BlockSize;
+        long rowBytes = Q8_0Activations.RowBytes(blocks);
+        prepared = new PreparedActivations(PreparedKind.Int8Gemm, weightType, null, rowBytes);
+        if (reuse.Matches(prepared))
+        {
+            prepared = reuse;
+            return work.WithInt8Gemm(reuse.Data);
+        }
+
+        long quantizedBytes = rowBytes * n;
+        byte* quantized = ActivationBuffer(quantizedBytes + Q8_0Gemm.PackedBytes(n, blocks) + MatMulWork.CacheLineBytes, slot);
+        for (int t = 0; t < n; t++)
+        {
+            Q8_0Activations.Quantize(new ReadOnlySpan<float>(xp + ((long)t * cols), cols), new Span<byte>(quantized + (t * rowBytes), (int)rowBytes));
+        }
+
+        byte* packed = (byte*)MatMulWork.AlignUp(quantized + quantizedBytes);
+        Q8_0Gemm.Pack(quantized, rowBytes, n, blocks, MatMulWork.Int8GemmOffset(weightType), packed);
+        prepared = prepared.At(packed);
+        return work.WithInt8Gemm(packed);
+    }
+
     /// <summary>Bytes of one token's activations on the integer path (<see cref="Q8_0Activations"/> or <see cref="Q8_KActivations"/>).</summary>
     internal static long Int8ActivationRowBytes(GgmlType activationType, int cols) => activationType switch
     {
@@ -154,6 +189,7 @@ public static unsafe partial class MatMul
     {
         None,
         Int8,
+        Int8Gemm,
         Packed,
         Prescaled,
     }

@@ -48,6 +48,8 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <see cref="BlockQ3_K.DotQ8_K8"/>) at 16: 1.0–1.1× (Q2_K) and 1.17–1.33× (Q3_K) best-of-200, 1.2× in the means:
     /// they switch at 24. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
     /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
+    /// Where the machine has AVX-VNNI, the Q8_0 family keeps the integer path at every count: from
+    /// <see cref="GemmMinTokens"/> on it runs <see cref="Q8_0Gemm"/> (see <see cref="UsesInt8Gemm"/>).
     /// With 512-bit vectors (Zen 5, kbench, two threads, 5632 × 2048) the GEMM's Vector512 kernels overtake Q4_K's too:
     /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so there Q4_K
     /// switches at 24 like Q5_K and Q6_K.
@@ -56,10 +58,26 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     {
         GgmlType.Q4_K => width >= SimdWidth.V512 ? 24 : int.MaxValue,
         GgmlType.Q5_K or GgmlType.Q6_K => 24,
-        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => GemmMinTokens,
+        GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => UsesInt8Gemm(type, width) ? int.MaxValue : GemmMinTokens,
         GgmlType.Q2_K or GgmlType.Q3_K => 24,
         GgmlType.IQ4_XS => 12,
         _ => TiledMinTokens,
+    };
+
+    /// <summary>
+    /// Whether products of <paramref name="type"/> with at least <see cref="GemmMinTokens"/> tokens on the integer path run
+    /// <see cref="Q8_0Gemm"/>: the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL) on machines with AVX-VNNI.
+    /// </summary>
+    public static bool UsesInt8Gemm(GgmlType type, SimdWidth width) =>
+        type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL && width >= SimdWidth.V256 && Q8_0Gemm.IsSupported;
+
+    /// <summary>The offset of <paramref name="type"/>'s weights in <see cref="Q8_0Gemm"/>'s unsigned form.</summary>
+    public static int Int8GemmOffset(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => Q8_0Gemm.Offset<BlockQ4_0.Weights>(),
+        GgmlType.Q5_0 => Q8_0Gemm.Offset<BlockQ5_0.Weights>(),
+        GgmlType.Q8_0 => Q8_0Gemm.Offset<BlockQ8_0.Weights>(),
+        _ => Q8_0Gemm.Offset<BlockIQ4_NL.Weights>(),
     };
 
     /// <summary>Weight rows dequantized and multiplied together by the register kernel.</summary>
@@ -92,6 +110,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly long _activationRowBytes;
     private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
     private readonly SimdWidth _width;         // the widest vectors the kernels may use (Simd.Best; V512 in tests runs in software)
+    private readonly bool _int8Gemm;           // _activations are Q8_0Gemm's packed groups of tokens
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk, SimdWidth width)
     {
@@ -109,6 +128,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _activationRowBytes = 0;
         _packedTokens = null;
         _width = width;
+        _int8Gemm = false;
     }
 
     private MatMulWork(in MatMulWork work, byte* activations, long activationRowBytes)
@@ -117,6 +137,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _activations = activations;
         _activationRowBytes = activationRowBytes;
         _tokenTile = (int)Math.Max(8, TileBytes / activationRowBytes / 8 * 8); // whole passes of the eight-token kernel
+    }
+
+    private MatMulWork(in MatMulWork work, byte* int8GemmTokens)
+    {
+        this = work;
+        _activations = int8GemmTokens;
+        _activationRowBytes = 0;
+        _int8Gemm = true;
     }
 
     private MatMulWork(in MatMulWork work, float* packedTokens)
@@ -134,6 +162,9 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// </summary>
     public MatMulWork WithPackedTokens(float* packedTokens) => new(this, packedTokens);
 
+    /// <summary>This job on <see cref="Q8_0Gemm"/>, with the tokens already quantized and packed by <see cref="Q8_0Gemm.Pack"/>.</summary>
+    public MatMulWork WithInt8Gemm(byte* packed) => new(this, packed);
+
     /// <summary>This job on the integer path, with the tokens already quantized.</summary>
     public MatMulWork WithActivations(byte* activations, long activationRowBytes) => new(this, activations, activationRowBytes);
 
@@ -142,7 +173,11 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         int r0 = chunkIndex * _rowsPerChunk;
         int r1 = Math.Min(_rows, r0 + _rowsPerChunk);
         Debug.Assert(r0 < r1, "Chunk index past the last row.");
-        if (_activations != null && _type == GgmlType.F16)
+        if (_int8Gemm)
+        {
+            Int8GemmRows(r0, r1);
+        }
+        else if (_activations != null && _type == GgmlType.F16)
         {
             PrescaledF16Rows(r0, r1);
         }

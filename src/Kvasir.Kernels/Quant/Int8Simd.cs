@@ -45,6 +45,33 @@ internal static class Int8Simd
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256<short>.One);
 
     /// <summary>
+    /// <c>vpdpbusd</c>: per int32 lane, <paramref name="acc"/> plus the four u8 × s8 products of the lane, with no
+    /// intermediate rounding or saturation for any operands (products up to 255 · 128). AVX-VNNI where the machine has
+    /// it; elsewhere lane by lane in scalar code, exact but slow: <see cref="Q8_0Gemm"/> runs only on VNNI machines
+    /// and the scalar form lets its tests run everywhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotSumAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
+        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, u, s) : DotSumAddScalar(acc, u, s);
+
+    private static Vector256<int> DotSumAddScalar(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s)
+    {
+        Span<int> lanes = stackalloc int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            int sum = acc.GetElement(i);
+            for (int j = 4 * i; j < (4 * i) + 4; j++)
+            {
+                sum += u.GetElement(j) * s.GetElement(j);
+            }
+
+            lanes[i] = sum;
+        }
+
+        return Vector256.Create<int>(lanes);
+    }
+
+    /// <summary>
     /// <see cref="DotSum(Vector256{byte}, Vector256{sbyte})"/> at 512 bits (16 int32 lanes), with the same requirement.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -95,12 +95,31 @@ public sealed class Int8DotTests : IDisposable
                         }
                     }
 
-                    // Below Int8MaxTokens (4; 8 with a four-token kernel, IQ4_XS 12; Q2_K/Q3_K/Q5_K/Q6_K 24 and Q4_K every n, 24 at 512 bits, eight a pass)
+                    // Below Int8MaxTokens (4; 8 with a four-token kernel, or every n with Q8_0Gemm; IQ4_XS 12; Q2_K/Q3_K/Q5_K/Q6_K
+                    // 24 and Q4_K every n, 24 at 512 bits, eight a pass)
                     // Int8 is a different rounding, not the float path under another name, and each token's row is
                     // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
-                    if (n < MatMulWork.Int8MaxTokens(type, Simd.Best))
+                    if (n >= MatMulWork.GemmMinTokens && MatMulWork.UsesInt8Gemm(type, Simd.Best))
+                    {
+                        // Q8_0Gemm (AVX-VNNI machines): not the one-token kernel's bits, but each token's result does
+                        // not depend on its place in the batch or on its neighbours: the same tokens in reverse order.
+                        Assert.NotEqual(yFloat, y);
+                        var reversed = new float[n * cols];
+                        for (int t = 0; t < n; t++)
+                        {
+                            x.AsSpan(t * cols, cols).CopyTo(reversed.AsSpan((n - 1 - t) * cols, cols));
+                        }
+
+                        var yReversed = new float[n * rows];
+                        MatMul.Compute(type, weights, rows, cols, reversed, yReversed, n, pool, MatMulActivations.Int8);
+                        for (int t = 0; t < n; t++)
+                        {
+                            Assert.Equal(y.AsSpan(t * rows, rows).ToArray(), yReversed.AsSpan((n - 1 - t) * rows, rows).ToArray());
+                        }
+                    }
+                    else if (n < MatMulWork.Int8MaxTokens(type, Simd.Best))
                     {
                         Assert.NotEqual(yFloat, y);
                         var alone = new float[rows];
