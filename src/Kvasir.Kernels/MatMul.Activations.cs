@@ -43,7 +43,7 @@ public static unsafe partial class MatMul
         var x = new ReadOnlySpan<float>(xp, n * cols);
         if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType, width))
         {
-            if (n >= MatMulWork.GemmMinTokens && MatMulWork.UsesInt8Gemm(weightType, width))
+            if (MatMulWork.UsesInt8Gemm(weightType, width) && n >= MatMulWork.Int8GemmMinTokens(weightType))
             {
                 return PrepareInt8Gemm(work, weightType, xp, cols, n, slot, reuse, out prepared);
             }
@@ -114,9 +114,10 @@ public static unsafe partial class MatMul
     }
 
     /// <summary>
-    /// Batches and prefill of the Q8_0 family on AVX-VNNI machines: every token quantized to Q8_0 as for the one-token
-    /// kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> (the block starts depend on the weights' offset,
-    /// so only a product of the same weight type reuses them).
+    /// Batches and prefill on the integer GEMMs (AVX-VNNI machines): every token quantized to Q8_0 as for the Q8_0
+    /// family's one-token kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> or <see cref="KQuantGemm"/>
+    /// (the layout and the Q8_0 family's block starts depend on the weight type, so only a product of the same weight
+    /// type reuses them).
     /// </summary>
     private static MatMulWork PrepareInt8Gemm(
         in MatMulWork work, GgmlType weightType, float* xp, int cols, int n, int slot, PreparedActivations reuse, out PreparedActivations prepared)
@@ -131,14 +132,22 @@ public static unsafe partial class MatMul
         }
 
         long quantizedBytes = rowBytes * n;
-        byte* quantized = ActivationBuffer(quantizedBytes + Q8_0Gemm.PackedBytes(n, blocks) + MatMulWork.CacheLineBytes, slot);
+        byte* quantized = ActivationBuffer(quantizedBytes + KQuantGemm.PackedBytes(n, blocks) + MatMulWork.CacheLineBytes, slot); // the larger layout
         for (int t = 0; t < n; t++)
         {
             Q8_0Activations.Quantize(new ReadOnlySpan<float>(xp + ((long)t * cols), cols), new Span<byte>(quantized + (t * rowBytes), (int)rowBytes));
         }
 
         byte* packed = (byte*)MatMulWork.AlignUp(quantized + quantizedBytes);
-        Q8_0Gemm.Pack(quantized, rowBytes, n, blocks, MatMulWork.Int8GemmOffset(weightType), packed);
+        if (MatMulWork.IsKQuantGemm(weightType))
+        {
+            KQuantGemm.Pack(quantized, rowBytes, n, blocks, packed);
+        }
+        else
+        {
+            Q8_0Gemm.Pack(quantized, rowBytes, n, blocks, MatMulWork.Int8GemmOffset(weightType), packed);
+        }
+
         prepared = prepared.At(packed);
         return work.WithInt8Gemm(packed);
     }

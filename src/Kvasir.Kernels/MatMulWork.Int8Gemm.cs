@@ -2,36 +2,38 @@ using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels;
 
-/// <summary>The integer GEMM of the Q8_0 family (<see cref="Q8_0Gemm"/>) as a MatMul chunk.</summary>
+/// <summary>The integer GEMMs (<see cref="Q8_0Gemm"/>, <see cref="KQuantGemm"/>) as a MatMul chunk.</summary>
 internal readonly unsafe partial struct MatMulWork
 {
     /// <summary>Groups of 16 tokens per pass over the rows: each weight row is unpacked once for 64 tokens.</summary>
     private const int Int8GemmGroupsPerPass = 4;
 
-    /// <summary>
-    /// Rows r0..r1 against the packed tokens: per pass of up to 64 tokens, two rows at a time are unpacked to their
-    /// unsigned form and multiplied with each group of 16 tokens; the results go to y through a band of 16 rows
-    /// (<see cref="WriteBand"/>), as in the float GEMM.
-    /// </summary>
+    /// <summary>Rows r0..r1 against the packed tokens, with the kernel of the weight type.</summary>
     private void Int8GemmRows(int r0, int r1)
     {
         switch (_type)
         {
-            case GgmlType.Q4_0: Int8GemmRows<BlockQ4_0.Weights>(r0, r1); break;
-            case GgmlType.Q5_0: Int8GemmRows<BlockQ5_0.Weights>(r0, r1); break;
-            case GgmlType.Q8_0: Int8GemmRows<BlockQ8_0.Weights>(r0, r1); break;
-            default: Int8GemmRows<BlockIQ4_NL.Weights>(r0, r1); break;
+            case GgmlType.Q4_0: Int8GemmRows<Q8_0GemmRows<BlockQ4_0.Weights>>(r0, r1); break;
+            case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.Weights>>(r0, r1); break;
+            case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>>(r0, r1); break;
+            case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>>(r0, r1); break;
+            case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_K>>(r0, r1); break;
+            case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ5_K>>(r0, r1); break;
+            default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>>(r0, r1); break;
         }
     }
 
-    private void Int8GemmRows<TWeights>(int r0, int r1)
-        where TWeights : struct, IQ8_0Weights
+    /// <summary>
+    /// Per pass of up to 64 tokens, two rows at a time are unpacked and multiplied with each group of 16 tokens; the
+    /// results go to y through a band of 16 rows (<see cref="WriteBand"/>), as in the float GEMM.
+    /// </summary>
+    private void Int8GemmRows<TRows>(int r0, int r1)
+        where TRows : struct, IInt8GemmRows
     {
         const int passTokens = Int8GemmGroupsPerPass * Q8_0Gemm.GroupTokens;
-        int blocks = _cols / BlockQ8_0.BlockSize;
-        long groupBytes = (long)blocks * Q8_0Gemm.BlockStride;
-        byte* u0 = (byte*)RowScratch(); // (WideRowGroup + 1) · cols floats: room for two unpacked rows (1.125 · cols bytes each)
-        byte* u1 = (byte*)AlignUp(u0 + Q8_0Gemm.UnpackedRowBytes(blocks));
+        long groupBytes = TRows.GroupBytes(_cols);
+        byte* u0 = (byte*)RowScratch(); // (WideRowGroup + 1) · cols floats: room for two unpacked rows (at most 1.5 · cols bytes each)
+        byte* u1 = (byte*)AlignUp(u0 + TRows.UnpackedRowBytes(_cols));
         float* band = stackalloc float[BandRows * passTokens];
         float* out0 = stackalloc float[Q8_0Gemm.GroupTokens];
         float* out1 = stackalloc float[Q8_0Gemm.GroupTokens];
@@ -45,15 +47,15 @@ internal readonly unsafe partial struct MatMulWork
             for (int r = r0; r < r1; r += 2)
             {
                 int pairRows = Math.Min(2, r1 - r);
-                Q8_0Gemm.UnpackRow<TWeights>(_weights + (r * _rowBytes), blocks, u0);
+                TRows.Unpack(_weights + (r * _rowBytes), _cols, u0);
                 if (pairRows == 2)
                 {
-                    Q8_0Gemm.UnpackRow<TWeights>(_weights + ((r + 1) * _rowBytes), blocks, u1);
+                    TRows.Unpack(_weights + ((r + 1) * _rowBytes), _cols, u1);
                 }
 
                 for (int g = g0; g < g1; g++)
                 {
-                    Q8_0Gemm.Kernel2x16(u0, pairRows == 2 ? u1 : u0, blocks, _activations + (g * groupBytes), out0, out1);
+                    TRows.Kernel(u0, pairRows == 2 ? u1 : u0, _cols, _activations + (g * groupBytes), out0, out1);
                     int m = (g - g0) * Q8_0Gemm.GroupTokens;
                     int width = Math.Min(Q8_0Gemm.GroupTokens, tokens - m);
                     new ReadOnlySpan<float>(out0, width).CopyTo(new Span<float>(band + ((r - bandStart) * passTokens) + m, width));
@@ -71,4 +73,48 @@ internal readonly unsafe partial struct MatMulWork
             }
         }
     }
+}
+
+/// <summary>One integer GEMM as <see cref="MatMulWork"/> drives it: row unpacking and the 2-row × 16-token kernel.</summary>
+internal unsafe interface IInt8GemmRows
+{
+    /// <summary>Bytes of one unpacked row of <paramref name="cols"/> values.</summary>
+    static abstract int UnpackedRowBytes(int cols);
+
+    /// <summary>Bytes of one packed group of 16 tokens.</summary>
+    static abstract long GroupBytes(int cols);
+
+    /// <summary>Unpacks one weight row.</summary>
+    static abstract void Unpack(byte* row, int cols, byte* dst);
+
+    /// <summary>Two unpacked rows against one group: 16 results each.</summary>
+    static abstract void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1);
+}
+
+/// <summary><see cref="Q8_0Gemm"/> for one weight type of the Q8_0 family.</summary>
+internal readonly unsafe struct Q8_0GemmRows<TWeights> : IInt8GemmRows
+    where TWeights : struct, IQ8_0Weights
+{
+    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytes(cols / BlockQ8_0.BlockSize);
+
+    public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * Q8_0Gemm.BlockStride;
+
+    public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRow<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
+        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1);
+}
+
+/// <summary><see cref="KQuantGemm"/> for one K-quant weight type.</summary>
+internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
+    where TWeights : struct, IKQuantGemmWeights
+{
+    public static int UnpackedRowBytes(int cols) => KQuantGemm.UnpackedRowBytes(cols);
+
+    public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * KQuantGemm.BlockStride;
+
+    public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
+        KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1);
 }

@@ -48,16 +48,16 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <see cref="BlockQ3_K.DotQ8_K8"/>) at 16: 1.0–1.1× (Q2_K) and 1.17–1.33× (Q3_K) best-of-200, 1.2× in the means:
     /// they switch at 24. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
     /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
-    /// Where the machine has AVX-VNNI, the Q8_0 family keeps the integer path at every count: from
-    /// <see cref="GemmMinTokens"/> on it runs <see cref="Q8_0Gemm"/> (see <see cref="UsesInt8Gemm"/>).
+    /// Where the machine has AVX-VNNI, the Q8_0 family, Q4_K, Q5_K and Q6_K keep the integer path at every count: from
+    /// <see cref="Int8GemmMinTokens"/> on they run an integer GEMM (see <see cref="UsesInt8Gemm"/>).
     /// With 512-bit vectors (Zen 5, kbench, two threads, 5632 × 2048) the GEMM's Vector512 kernels overtake Q4_K's too:
     /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so there Q4_K
     /// switches at 24 like Q5_K and Q6_K.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type, SimdWidth width) => type switch
     {
-        GgmlType.Q4_K => width >= SimdWidth.V512 ? 24 : int.MaxValue,
-        GgmlType.Q5_K or GgmlType.Q6_K => 24,
+        GgmlType.Q4_K => UsesInt8Gemm(type, width) || width < SimdWidth.V512 ? int.MaxValue : 24,
+        GgmlType.Q5_K or GgmlType.Q6_K => UsesInt8Gemm(type, width) ? int.MaxValue : 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => UsesInt8Gemm(type, width) ? int.MaxValue : GemmMinTokens,
         GgmlType.Q2_K or GgmlType.Q3_K => 24,
         GgmlType.IQ4_XS => 12,
@@ -66,10 +66,23 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
     /// <summary>
     /// Whether products of <paramref name="type"/> with at least <see cref="GemmMinTokens"/> tokens on the integer path run
-    /// <see cref="Q8_0Gemm"/>: the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL) on machines with AVX-VNNI.
+    /// an integer GEMM: <see cref="Q8_0Gemm"/> for the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL), <see cref="KQuantGemm"/> for
+    /// Q4_K, Q5_K and Q6_K, on machines with AVX-VNNI.
     /// </summary>
     public static bool UsesInt8Gemm(GgmlType type, SimdWidth width) =>
-        type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL && width >= SimdWidth.V256 && Q8_0Gemm.IsSupported;
+        type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K
+        && width >= SimdWidth.V256 && Q8_0Gemm.IsSupported;
+
+    /// <summary>
+    /// Tokens from which <paramref name="type"/>'s integer GEMM runs (where <see cref="UsesInt8Gemm"/>): 8 for the Q8_0
+    /// family, 16 for the K-quants, whose eight-token kernels are faster at 8 (kbench, Zen 5, two threads, 5632 × 2048:
+    /// Q4_K 230 against 128–139 GFLOP/s, Q6_K 230 against 78–120; at 16 the GEMM runs Q4_K at 250–280 and Q6_K at 267,
+    /// at 512 at 322–354 and 331, where the float GEMM ran 280–300).
+    /// </summary>
+    public static int Int8GemmMinTokens(GgmlType type) => IsKQuantGemm(type) ? 16 : GemmMinTokens;
+
+    /// <summary>Whether <paramref name="type"/>'s integer GEMM is <see cref="KQuantGemm"/> (else <see cref="Q8_0Gemm"/>).</summary>
+    public static bool IsKQuantGemm(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>The offset of <paramref name="type"/>'s weights in <see cref="Q8_0Gemm"/>'s unsigned form.</summary>
     public static int Int8GemmOffset(GgmlType type) => type switch

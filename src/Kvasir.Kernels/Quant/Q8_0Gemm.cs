@@ -162,9 +162,9 @@ internal static unsafe class Q8_0Gemm
         f11.Store(out1 + 8);
     }
 
-    /// <summary>Four bytes g of each row's block against the 16 tokens' four bytes g.</summary>
+    /// <summary>Four bytes g of each row's block against the 16 tokens' four bytes g (also <see cref="KQuantGemm"/>'s step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(uint* w0, uint* w1, byte* x, int g, ref Vector256<int> i00, ref Vector256<int> i01, ref Vector256<int> i10, ref Vector256<int> i11)
+    internal static void Step(uint* w0, uint* w1, byte* x, int g, ref Vector256<int> i00, ref Vector256<int> i01, ref Vector256<int> i10, ref Vector256<int> i11)
     {
         var x0 = Vector256.Load((sbyte*)(x + (g * 64)));
         var x1 = Vector256.Load((sbyte*)(x + (g * 64) + 32));

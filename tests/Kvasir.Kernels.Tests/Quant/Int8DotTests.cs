@@ -101,9 +101,9 @@ public sealed class Int8DotTests : IDisposable
                     // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
-                    if (n >= MatMulWork.GemmMinTokens && MatMulWork.UsesInt8Gemm(type, Simd.Best))
+                    if (MatMulWork.UsesInt8Gemm(type, Simd.Best) && n >= MatMulWork.Int8GemmMinTokens(type))
                     {
-                        // Q8_0Gemm (AVX-VNNI machines): not the one-token kernel's bits, but each token's result does
+                        // An integer GEMM (AVX-VNNI machines): not the one-token kernel's bits, but each token's result does
                         // not depend on its place in the batch or on its neighbours: the same tokens in reverse order.
                         Assert.NotEqual(yFloat, y);
                         var reversed = new float[n * cols];

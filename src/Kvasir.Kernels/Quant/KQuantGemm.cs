@@ -1,0 +1,339 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>A K-quant weight format as <see cref="KQuantGemm"/> reads it: unsigned values and a scale and offset per sub-block.</summary>
+internal unsafe interface IKQuantGemmWeights
+{
+    /// <summary>Bytes per super-block of 256.</summary>
+    static abstract int BlockBytes { get; }
+
+    /// <summary>Elements per sub-block with its own scale and offset: 32 (Q4_K, Q5_K) or 16 (Q6_K).</summary>
+    static abstract int SubBlock { get; }
+
+    /// <summary>
+    /// log2 of o where every sub-block's offset is b = −o · a (Q6_K: o = 32, value = a · (u − 32)), so the kernel can
+    /// start the integer sum at −o · Σ q and skip the offset's float step; −1 where b is a sub-block's own (Q4_K, Q5_K).
+    /// </summary>
+    static abstract int OffsetShift { get; }
+
+    /// <summary>
+    /// One super-block as <c>value[j] = a[j / SubBlock] · u[j] + b[j / SubBlock]</c>: the 256 unsigned values into
+    /// <paramref name="u"/>, 256 / SubBlock scales into <paramref name="a"/> and offsets into <paramref name="b"/>.
+    /// </summary>
+    static abstract void Unpack(byte* block, byte* u, float* a, float* b);
+}
+
+/// <summary>
+/// The integer GEMM of Q4_K, Q5_K and Q6_K weights for batches and prefill on AVX-VNNI machines: <see cref="Q8_0Gemm"/>'s
+/// tokens-in-lanes <c>vpdpbusd</c> kernel, with the weights unpacked per row to unsigned values and a float scale a and
+/// offset b per sub-block, and the tokens quantized per 32 values (Q8_0's rounding).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Per sub-block s of a row and token t: Σ_j (a_s·u_j + b_s)·(d_t·q_tj) = a_s·d_t·Σ u·q + b_s·(d_t·Σ q). The integer
+/// sums are exact (u ≤ 63, |q| ≤ 127); per sub-block one conversion, one multiply and two FMAs per eight tokens —
+/// one FMA where b = −o · a (Q6_K): there the integer sum starts at −o · Σ q and ends at Σ (u − o) · q.
+/// Quantizing the tokens per 32 values (not per 256 as Q8_K, llama.cpp's choice for these weights) makes the
+/// activations' rounding smaller, not larger; the result is not the bits of the one-token Q8_K kernels, and a token's
+/// result does not depend on the other tokens of its batch.
+/// </para>
+/// <code>
+/// packed tokens, per group of 16 tokens, per block of 32 values b (BlockStride = 896 bytes):
+///   [0, 512)    for g = 0..7: tokens 0..15, each its 4 quants 4g..4g+3
+///   [512, 576)  float d[16]              the tokens' scales (0 for padding)
+///   [576, 640)  float low[16]            d · Σ of quants 0..15
+///   [640, 704)  float high[16]           d · Σ of quants 16..31
+///   [704, 768)  float whole[16]          d · Σ of all 32
+///   [768, 832)  int32 lowSum[16]         Σ of quants 0..15
+///   [832, 896)  int32 highSum[16]        Σ of quants 16..31
+/// unpacked weight row: u8 u[cols], then float a[cols / SubBlock], then float b[cols / SubBlock]
+/// </code>
+/// </remarks>
+internal static unsafe class KQuantGemm
+{
+    /// <summary>Bytes of one block of 32 of one packed group of 16 tokens.</summary>
+    public const int BlockStride = 896;
+
+    private const int ScalesAt = 512;
+    private const int LowAt = 576;
+    private const int HighAt = 640;
+    private const int WholeAt = 704;
+    private const int LowSumAt = 768;
+    private const int HighSumAt = 832;
+
+    /// <summary>Bytes of the packed tokens for n tokens and <paramref name="blocks"/> blocks of 32.</summary>
+    public static long PackedBytes(int n, int blocks) => (long)((n + Q8_0Gemm.GroupTokens - 1) / Q8_0Gemm.GroupTokens) * blocks * BlockStride;
+
+    /// <summary>Bytes of one unpacked weight row of <paramref name="cols"/> values (sub-blocks of 16 or 32).</summary>
+    public static int UnpackedRowBytes(int cols) => cols + (2 * (cols / 16) * sizeof(float));
+
+    /// <summary>
+    /// Packs n tokens already quantized by <see cref="Q8_0Activations.Quantize"/> (token t at
+    /// <c>activations + t · rowBytes</c>) into groups of 16 (<see cref="PackedBytes"/> bytes at <paramref name="dst"/>).
+    /// </summary>
+    public static void Pack(byte* activations, long rowBytes, int n, int blocks, byte* dst)
+    {
+        long scalesAt = (long)blocks * BlockQ8_0.BlockBytes;
+        for (int t0 = 0; t0 < n; t0 += Q8_0Gemm.GroupTokens)
+        {
+            byte* group = dst + ((long)(t0 / Q8_0Gemm.GroupTokens) * blocks * BlockStride);
+            for (int j = 0; j < Q8_0Gemm.GroupTokens; j++)
+            {
+                int t = t0 + j;
+                byte* a = activations + (t * rowBytes);
+                for (int b = 0; b < blocks; b++)
+                {
+                    byte* block = group + ((long)b * BlockStride);
+                    uint* data = (uint*)block;
+                    if (t >= n)
+                    {
+                        for (int g = 0; g < 8; g++)
+                        {
+                            data[(g * Q8_0Gemm.GroupTokens) + j] = 0;
+                        }
+
+                        ((float*)(block + ScalesAt))[j] = 0;
+                        ((float*)(block + LowAt))[j] = 0;
+                        ((float*)(block + HighAt))[j] = 0;
+                        ((float*)(block + WholeAt))[j] = 0;
+                        ((int*)(block + LowSumAt))[j] = 0;
+                        ((int*)(block + HighSumAt))[j] = 0;
+                        continue;
+                    }
+
+                    sbyte* q = (sbyte*)(a + ((long)b * BlockQ8_0.BlockBytes) + 2);
+                    for (int g = 0; g < 8; g++)
+                    {
+                        data[(g * Q8_0Gemm.GroupTokens) + j] = Unsafe.ReadUnaligned<uint>(q + (4 * g));
+                    }
+
+                    int low = 0, high = 0;
+                    for (int i = 0; i < 16; i++)
+                    {
+                        low += q[i];
+                        high += q[16 + i];
+                    }
+
+                    float d = ((float*)(a + scalesAt))[b];
+                    ((float*)(block + ScalesAt))[j] = d;
+                    ((float*)(block + LowAt))[j] = d * low;
+                    ((float*)(block + HighAt))[j] = d * high;
+                    ((float*)(block + WholeAt))[j] = d * (low + high);
+                    ((int*)(block + LowSumAt))[j] = low;
+                    ((int*)(block + HighSumAt))[j] = high;
+                }
+            }
+        }
+    }
+
+    /// <summary>One weight row unpacked (<see cref="UnpackedRowBytes"/> bytes at <paramref name="dst"/>).</summary>
+    public static void UnpackRow<TWeights>(byte* row, int cols, byte* dst)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        int perBlock = 256 / TWeights.SubBlock;
+        float* a = (float*)(dst + cols);
+        float* b = a + (cols / TWeights.SubBlock);
+        for (int sb = 0; sb < cols / 256; sb++)
+        {
+            TWeights.Unpack(row + ((long)sb * TWeights.BlockBytes), dst + (sb * 256), a + (sb * perBlock), b + (sb * perBlock));
+        }
+    }
+
+    /// <summary>Two unpacked rows of <paramref name="cols"/> values against one packed group of 16 tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel2x16<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        int subBlocks = cols / TWeights.SubBlock;
+        float* a0 = (float*)(u0 + cols);
+        float* b0 = a0 + subBlocks;
+        float* a1 = (float*)(u1 + cols);
+        float* b1 = a1 + subBlocks;
+        Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
+        for (int blk = 0; blk < cols / 32; blk++)
+        {
+            byte* x = group + ((long)blk * BlockStride);
+            uint* w0 = (uint*)(u0 + (blk * 32));
+            uint* w1 = (uint*)(u1 + (blk * 32));
+            var dx0 = Vector256.Load((float*)(x + ScalesAt));
+            var dx1 = Vector256.Load((float*)(x + ScalesAt) + 8);
+            Start<TWeights>((int*)(x + LowSumAt), out var i00, out var i01, out var i10, out var i11);
+            Q8_0Gemm.Step(w0, w1, x, 0, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 1, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 2, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 3, ref i00, ref i01, ref i10, ref i11);
+            if (TWeights.SubBlock == 16)
+            {
+                int s = 2 * blk;
+                Fold<TWeights>(i00, i01, i10, i11, a0[s], b0[s], a1[s], b1[s], dx0, dx1, (float*)(x + LowAt), ref f00, ref f01, ref f10, ref f11);
+                Start<TWeights>((int*)(x + HighSumAt), out i00, out i01, out i10, out i11);
+            }
+
+            Q8_0Gemm.Step(w0, w1, x, 4, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 5, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 6, ref i00, ref i01, ref i10, ref i11);
+            Q8_0Gemm.Step(w0, w1, x, 7, ref i00, ref i01, ref i10, ref i11);
+            if (TWeights.SubBlock == 16)
+            {
+                int s = (2 * blk) + 1;
+                Fold<TWeights>(i00, i01, i10, i11, a0[s], b0[s], a1[s], b1[s], dx0, dx1, (float*)(x + HighAt), ref f00, ref f01, ref f10, ref f11);
+            }
+            else
+            {
+                Fold<TWeights>(i00, i01, i10, i11, a0[blk], b0[blk], a1[blk], b1[blk], dx0, dx1, (float*)(x + WholeAt), ref f00, ref f01, ref f10, ref f11);
+            }
+        }
+
+        f00.Store(out0);
+        f01.Store(out0 + 8);
+        f10.Store(out1);
+        f11.Store(out1 + 8);
+    }
+
+    /// <summary>The integer sums' start for one sub-block: zero, or −o · Σ q where the type's offset is −o · a.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Start<TWeights>(int* sums, out Vector256<int> i00, out Vector256<int> i01, out Vector256<int> i10, out Vector256<int> i11)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        if (TWeights.OffsetShift < 0)
+        {
+            i00 = i01 = i10 = i11 = default;
+            return;
+        }
+
+        i00 = i10 = Vector256<int>.Zero - Vector256.ShiftLeft(Vector256.Load(sums), TWeights.OffsetShift);
+        i01 = i11 = Vector256<int>.Zero - Vector256.ShiftLeft(Vector256.Load(sums + 8), TWeights.OffsetShift);
+    }
+
+    /// <summary>
+    /// One sub-block's integer sums into the float accumulators: acc += sum · (a · d), then + b · (d · Σ q) unless the
+    /// offset is already in the sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fold<TWeights>(
+        Vector256<int> i00, Vector256<int> i01, Vector256<int> i10, Vector256<int> i11, float a0, float b0, float a1, float b1,
+        Vector256<float> dx0, Vector256<float> dx1, float* sums, ref Vector256<float> f00, ref Vector256<float> f01,
+        ref Vector256<float> f10, ref Vector256<float> f11)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        var sa0 = Vector256.Create(a0);
+        var sa1 = Vector256.Create(a1);
+        f00 = Simd.MulAdd(Vector256.ConvertToSingle(i00), sa0 * dx0, f00);
+        f01 = Simd.MulAdd(Vector256.ConvertToSingle(i01), sa0 * dx1, f01);
+        f10 = Simd.MulAdd(Vector256.ConvertToSingle(i10), sa1 * dx0, f10);
+        f11 = Simd.MulAdd(Vector256.ConvertToSingle(i11), sa1 * dx1, f11);
+        if (TWeights.OffsetShift < 0)
+        {
+            var s0 = Vector256.Load(sums);
+            var s1 = Vector256.Load(sums + 8);
+            var sb0 = Vector256.Create(b0);
+            var sb1 = Vector256.Create(b1);
+            f00 = Simd.MulAdd(sb0, s0, f00);
+            f01 = Simd.MulAdd(sb0, s1, f01);
+            f10 = Simd.MulAdd(sb1, s0, f10);
+            f11 = Simd.MulAdd(sb1, s1, f11);
+        }
+    }
+}
+
+/// <summary>Q4_K for <see cref="KQuantGemm"/>: u = the nibble, a = d · sc, b = −dmin · m per sub-block of 32.</summary>
+internal readonly unsafe struct KQuantGemmQ4_K : IKQuantGemmWeights
+{
+    public static int BlockBytes => BlockQ4_K.BlockBytes;
+
+    public static int SubBlock => 32;
+
+    public static int OffsetShift => -1;
+
+    public static void Unpack(byte* block, byte* u, float* a, float* b)
+    {
+        float d = QuantSimd.ReadHalf(ref *block);
+        float dmin = QuantSimd.ReadHalf(ref *(block + 2));
+        for (int s = 0; s < 8; s++)
+        {
+            BlockQ4_K.ScaleMin(ref *(block + 4), s, out int sc, out int m);
+            a[s] = d * sc;
+            b[s] = -dmin * m;
+        }
+
+        var mask = Vector256.Create((byte)15);
+        for (int c = 0; c < 4; c++)
+        {
+            var q = Vector256.Load(block + 16 + (32 * c));
+            (q & mask).Store(u + (64 * c));
+            Vector256.ShiftRightLogical(q, 4).Store(u + (64 * c) + 32);
+        }
+    }
+}
+
+/// <summary>Q5_K for <see cref="KQuantGemm"/>: u = nibble | fifth bit · 16, a and b as Q4_K.</summary>
+internal readonly unsafe struct KQuantGemmQ5_K : IKQuantGemmWeights
+{
+    public static int BlockBytes => BlockQ5_K.BlockBytes;
+
+    public static int SubBlock => 32;
+
+    public static int OffsetShift => -1;
+
+    public static void Unpack(byte* block, byte* u, float* a, float* b)
+    {
+        float d = QuantSimd.ReadHalf(ref *block);
+        float dmin = QuantSimd.ReadHalf(ref *(block + 2));
+        for (int s = 0; s < 8; s++)
+        {
+            BlockQ4_K.ScaleMin(ref *(block + 4), s, out int sc, out int m);
+            a[s] = d * sc;
+            b[s] = -dmin * m;
+        }
+
+        var mask = Vector256.Create((byte)15);
+        var one = Vector256.Create((byte)1);
+        var qh = Vector256.Load(block + 16);
+        for (int c = 0; c < 4; c++)
+        {
+            var q = Vector256.Load(block + 48 + (32 * c));
+            var lowBit = Vector256.ShiftRightLogical(qh.AsUInt16(), 2 * c).AsByte() & one;
+            var highBit = Vector256.ShiftRightLogical(qh.AsUInt16(), (2 * c) + 1).AsByte() & one;
+            ((q & mask) | Vector256.ShiftLeft(lowBit, 4)).Store(u + (64 * c));
+            (Vector256.ShiftRightLogical(q, 4) | Vector256.ShiftLeft(highBit, 4)).Store(u + (64 * c) + 32);
+        }
+    }
+}
+
+/// <summary>Q6_K for <see cref="KQuantGemm"/>: u = the 6-bit q, a = d · sc, b = −32 · d · sc per sub-block of 16.</summary>
+internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
+{
+    public static int BlockBytes => BlockQ6_K.BlockBytes;
+
+    public static int SubBlock => 16;
+
+    public static int OffsetShift => 5;
+
+    public static void Unpack(byte* block, byte* u, float* a, float* b)
+    {
+        float d = QuantSimd.ReadHalf(ref *(block + 208));
+        sbyte* scales = (sbyte*)(block + 192);
+        for (int s = 0; s < 16; s++)
+        {
+            a[s] = d * scales[s];
+            b[s] = -32 * a[s];
+        }
+
+        var mask = Vector256.Create((byte)15);
+        var three = Vector256.Create((byte)3);
+        for (int h = 0; h < 2; h++)
+        {
+            byte* ql = block + (64 * h);
+            var high = Vector256.Load(block + 128 + (32 * h));
+            var l0 = Vector256.Load(ql);
+            var l1 = Vector256.Load(ql + 32);
+            byte* e = u + (128 * h);
+            ((l0 & mask) | Vector256.ShiftLeft(high & three, 4)).Store(e);
+            ((l1 & mask) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 2) & three, 4)).Store(e + 32);
+            (Vector256.ShiftRightLogical(l0, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 4) & three, 4)).Store(e + 64);
+            (Vector256.ShiftRightLogical(l1, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 6) & three, 4)).Store(e + 96);
+        }
+    }
+}

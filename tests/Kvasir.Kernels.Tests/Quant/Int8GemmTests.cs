@@ -1,0 +1,298 @@
+using System.Runtime.Intrinsics;
+using Kvasir.Kernels.Quant;
+
+namespace Kvasir.Kernels.Tests.Quant;
+
+/// <summary>
+/// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q4_K, Q5_K, Q6_K): packing,
+/// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
+/// scalar form of the instruction); MatMul takes the kernel only on VNNI machines, where Int8DotTests also hold it to
+/// the exact product.
+/// </summary>
+public sealed unsafe class Int8GemmTests
+{
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.IQ4_NL)]
+    public void Kernel_GivesEachTokenItsBlockByBlockSum(GgmlType type)
+    {
+        // acc_t = Σ_b (float)(Σ_j v_w · q_t) · (d_w · d_t), block after block: the integer sums exact (weights of every
+        // byte value, Q8_0's −128 included), padding tokens zero. 3 rows: the last pair is one row twice.
+        var rng = new Random(120 + (int)type);
+        const int rows = 3;
+        foreach (int blocks in new[] { 1, 3, 5 })
+        {
+            int cols = blocks * 32;
+            var weights = TestData.RandomRow(type, rows * cols, rng);
+            var w = TestData.DequantizeReference(type, weights, rows * cols);
+            long rowBytes = QuantTraits.RowBytes(type, cols);
+            foreach (int n in new[] { 1, 5, 16, 19 })
+            {
+                var x = TestData.Floats(rng, n * cols, 2);
+                long activationBytes = Q8_0Activations.RowBytes(blocks);
+                var activations = new byte[activationBytes * n];
+                for (int t = 0; t < n; t++)
+                {
+                    Q8_0Activations.Quantize(x.AsSpan(t * cols, cols), activations.AsSpan((int)(t * activationBytes), (int)activationBytes));
+                }
+
+                var packed = new byte[Q8_0Gemm.PackedBytes(n, blocks)];
+                var unpacked = new byte[2 * Q8_0Gemm.UnpackedRowBytes(blocks)];
+                var out0 = new float[16];
+                var out1 = new float[16];
+                fixed (byte* a = activations)
+                fixed (byte* p = packed)
+                fixed (byte* wp = weights)
+                fixed (byte* u = unpacked)
+                fixed (float* o0 = out0)
+                fixed (float* o1 = out1)
+                {
+                    Q8_0Gemm.Pack(a, activationBytes, n, blocks, MatMulWork.Int8GemmOffset(type), p);
+                    byte* u1 = u + Q8_0Gemm.UnpackedRowBytes(blocks);
+                    for (int r = 0; r < rows; r += 2)
+                    {
+                        int second = Math.Min(r + 1, rows - 1);
+                        UnpackRow(type, wp + (r * rowBytes), blocks, u);
+                        UnpackRow(type, wp + (second * rowBytes), blocks, u1);
+                        for (int g = 0; g < (n + 15) / 16; g++)
+                        {
+                            Q8_0Gemm.Kernel2x16(u, u1, blocks, p + ((long)g * blocks * Q8_0Gemm.BlockStride), o0, o1);
+                            for (int j = 0; j < 16; j++)
+                            {
+                                int t = (g * 16) + j;
+                                float e0 = t < n ? Expected(weights, w, r, rowBytes, activations, activationBytes, t, blocks) : 0;
+                                float e1 = t < n ? Expected(weights, w, second, rowBytes, activations, activationBytes, t, blocks) : 0;
+                                Assert.True(e0 == out0[j], $"{type} blocks={blocks} n={n} r={r} t={t}: {out0[j]} != {e0}");
+                                Assert.True(e1 == out1[j], $"{type} blocks={blocks} n={n} r={second} t={t}: {out1[j]} != {e1}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void KQuantGemm_UnpacksToTheReferenceValuesAndSumsSubBlockBySubBlock(GgmlType type)
+    {
+        // Unpack: a_s · u + b_s is the reference dequantization (to float rounding). Kernel: per sub-block s and token t,
+        // acc = fma(b_s, d_t · Σ q, fma((float)Σ u · q, a_s · d_t, acc)), exactly (Q6_K, b = −32 · a:
+        // acc = fma((float)Σ (u − 32) · q, a_s · d_t, acc)); padding tokens zero.
+        var rng = new Random(140 + (int)type);
+        const int rows = 3;
+        int subBlock = type == GgmlType.Q6_K ? 16 : 32;
+        foreach (int superBlocks in new[] { 1, 2 })
+        {
+            int cols = superBlocks * 256;
+            int blocks = cols / 32;
+            var weights = TestData.RandomRow(type, rows * cols, rng);
+            var w = TestData.DequantizeReference(type, weights, rows * cols);
+            long rowBytes = QuantTraits.RowBytes(type, cols);
+            int unpackedBytes = KQuantGemm.UnpackedRowBytes(cols);
+            var unpacked = new byte[rows * unpackedBytes];
+            fixed (byte* wp = weights)
+            fixed (byte* u = unpacked)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    KUnpackRow(type, wp + (r * rowBytes), cols, u + (r * unpackedBytes));
+                }
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                var (values, a, b) = Unpacked(unpacked, r * unpackedBytes, cols, subBlock);
+                for (int j = 0; j < cols; j++)
+                {
+                    double expected = w[(r * cols) + j];
+                    double actual = ((double)a[j / subBlock] * values[j]) + b[j / subBlock];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-6 * (Math.Abs(a[j / subBlock] * values[j]) + Math.Abs(b[j / subBlock])) + 1e-30,
+                        $"{type} r={r} j={j}: {actual} != {expected}");
+                }
+            }
+
+            foreach (int n in new[] { 1, 16, 21 })
+            {
+                var x = TestData.Floats(rng, n * cols, 2);
+                long activationBytes = Q8_0Activations.RowBytes(blocks);
+                var activations = new byte[activationBytes * n];
+                for (int t = 0; t < n; t++)
+                {
+                    Q8_0Activations.Quantize(x.AsSpan(t * cols, cols), activations.AsSpan((int)(t * activationBytes), (int)activationBytes));
+                }
+
+                var packed = new byte[KQuantGemm.PackedBytes(n, blocks)];
+                var out0 = new float[16];
+                var out1 = new float[16];
+                fixed (byte* act = activations)
+                fixed (byte* p = packed)
+                fixed (byte* u = unpacked)
+                fixed (float* o0 = out0)
+                fixed (float* o1 = out1)
+                {
+                    KQuantGemm.Pack(act, activationBytes, n, blocks, p);
+                    for (int r = 0; r < rows; r += 2)
+                    {
+                        int second = Math.Min(r + 1, rows - 1);
+                        for (int g = 0; g < (n + 15) / 16; g++)
+                        {
+                            KKernel(type, u + (r * unpackedBytes), u + (second * unpackedBytes), cols, p + ((long)g * blocks * KQuantGemm.BlockStride), o0, o1);
+                            for (int j = 0; j < 16; j++)
+                            {
+                                int t = (g * 16) + j;
+                                float e0 = t < n ? KExpected(unpacked, r * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
+                                float e1 = t < n ? KExpected(unpacked, second * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
+                                Assert.True(e0 == out0[j], $"{type} cols={cols} n={n} r={r} t={t}: {out0[j]} != {e0}");
+                                Assert.True(e1 == out1[j], $"{type} cols={cols} n={n} r={second} t={t}: {out1[j]} != {e1}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DotSumAdd_IsTheExactFourByteDotOnAnyOperands()
+    {
+        // vpdpbusd does not saturate: u = 255 against s = −128 in all four bytes is −130560 added to the lane.
+        var rng = new Random(130);
+        var u = new byte[32];
+        var s = new sbyte[32];
+        var acc = new int[8];
+        for (int round = 0; round < 200; round++)
+        {
+            for (int i = 0; i < 32; i++)
+            {
+                u[i] = round == 0 ? (byte)255 : (byte)rng.Next(256);
+                s[i] = round == 0 ? (sbyte)-128 : (sbyte)rng.Next(-128, 128);
+            }
+
+            for (int i = 0; i < 8; i++)
+            {
+                acc[i] = rng.Next(-1 << 20, 1 << 20);
+            }
+
+            var result = Int8Simd.DotSumAdd(Vector256.Create<int>(acc), Vector256.Create<byte>(u), Vector256.Create<sbyte>(s));
+            for (int i = 0; i < 8; i++)
+            {
+                int expected = acc[i];
+                for (int j = 4 * i; j < (4 * i) + 4; j++)
+                {
+                    expected += u[j] * s[j];
+                }
+
+                Assert.Equal(expected, result.GetElement(i));
+            }
+        }
+    }
+
+    private static void UnpackRow(GgmlType type, byte* row, int blocks, byte* dst)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_0: Q8_0Gemm.UnpackRow<BlockQ4_0.Weights>(row, blocks, dst); break;
+            case GgmlType.Q5_0: Q8_0Gemm.UnpackRow<BlockQ5_0.Weights>(row, blocks, dst); break;
+            case GgmlType.Q8_0: Q8_0Gemm.UnpackRow<BlockQ8_0.Weights>(row, blocks, dst); break;
+            default: Q8_0Gemm.UnpackRow<BlockIQ4_NL.Weights>(row, blocks, dst); break;
+        }
+    }
+
+    private static void KUnpackRow(GgmlType type, byte* row, int cols, byte* dst)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_K: KQuantGemm.UnpackRow<KQuantGemmQ4_K>(row, cols, dst); break;
+            case GgmlType.Q5_K: KQuantGemm.UnpackRow<KQuantGemmQ5_K>(row, cols, dst); break;
+            default: KQuantGemm.UnpackRow<KQuantGemmQ6_K>(row, cols, dst); break;
+        }
+    }
+
+    private static void KKernel(GgmlType type, byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ5_K>(u0, u1, cols, group, out0, out1); break;
+            default: KQuantGemm.Kernel2x16<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
+        }
+    }
+
+    /// <summary>An unpacked row's values, scales and offsets (KQuantGemm's layout).</summary>
+    private static (byte[] Values, float[] A, float[] B) Unpacked(byte[] unpacked, int at, int cols, int subBlock)
+    {
+        var values = unpacked.AsSpan(at, cols).ToArray();
+        var a = new float[cols / subBlock];
+        var b = new float[cols / subBlock];
+        for (int s = 0; s < a.Length; s++)
+        {
+            a[s] = BitConverter.ToSingle(unpacked, at + cols + (4 * s));
+            b[s] = BitConverter.ToSingle(unpacked, at + cols + (4 * (a.Length + s)));
+        }
+
+        return (values, a, b);
+    }
+
+    /// <summary>The scalar definition of KQuantGemm's result for one unpacked row and one token.</summary>
+    private static float KExpected(byte[] unpacked, int at, int cols, int subBlock, byte[] activations, long a, int blocks)
+    {
+        var (values, scale, offset) = Unpacked(unpacked, at, cols, subBlock);
+        float acc = 0;
+        for (int blk = 0; blk < blocks; blk++)
+        {
+            float dx = BitConverter.ToSingle(activations, (int)(a + (blocks * 34) + (blk * 4)));
+            for (int half = 0; half < 32 / subBlock; half++)
+            {
+                int s = (blk * (32 / subBlock)) + half;
+                int sum = 0, qsum = 0;
+                for (int j = 0; j < subBlock; j++)
+                {
+                    int q = (sbyte)activations[a + (blk * 34) + 2 + (half * subBlock) + j];
+                    sum += values[(s * subBlock) + j] * q;
+                    qsum += q;
+                }
+
+                if (subBlock == 16)
+                {
+                    // Q6_K: b = −32 · a, carried in the integer sum.
+                    acc = MathF.FusedMultiplyAdd(sum - (32 * qsum), scale[s] * dx, acc);
+                }
+                else
+                {
+                    acc = MathF.FusedMultiplyAdd(offset[s], dx * qsum, MathF.FusedMultiplyAdd(sum, scale[s] * dx, acc));
+                }
+            }
+        }
+
+        return acc;
+    }
+
+    /// <summary>The scalar definition: integer weight values recovered from the reference dequantization (value / d).</summary>
+    private static float Expected(byte[] weights, float[] w, int r, long rowBytes, byte[] activations, long activationBytes, int t, int blocks)
+    {
+        int cols = blocks * 32;
+        int weightBlockBytes = (int)(rowBytes / blocks);
+        long a = t * activationBytes;
+        float acc = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            float dw = (float)BitConverter.ToHalf(weights, (int)((r * rowBytes) + (b * weightBlockBytes)));
+            float dx = BitConverter.ToSingle(activations, (int)(a + (blocks * 34) + (b * 4)));
+            int sum = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                int v = (int)Math.Round(w[(r * cols) + (b * 32) + j] / dw);
+                sum += v * (sbyte)activations[a + (b * 34) + 2 + j];
+            }
+
+            acc = MathF.FusedMultiplyAdd(sum, dw * dx, acc);
+        }
+
+        return acc;
+    }
+}
