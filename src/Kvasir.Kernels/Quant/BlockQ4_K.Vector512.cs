@@ -20,12 +20,32 @@ namespace Kvasir.Kernels.Quant;
 internal static partial class BlockQ4_K
 {
     /// <summary>The 512-bit body of <see cref="DotQ8_K"/> (AVX-512, or emulated on AVX2 halves).</summary>
-    private static float DotQ8_K512(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
+    /// <remarks>
+    /// Written for the instruction count (one-token decode is this loop): the chunks' scale indices are built once
+    /// outside the loop, a chunk splits into its nibbles with one broadcast, one variable shift and one and
+    /// (<see cref="Int8Simd.SplitNibbles"/>), and the accumulators stay in registers (the float step inline, no
+    /// <c>ref</c> locals). The arithmetic is unchanged. Zen 5, kbench, rows from memory (40 copies of 5632 × 2048): one
+    /// core 18.4–19.2 → 22.1–22.9 GB/s, two threads 34.5–35.8 → 42.2; the loop had ~120 instructions per super-block,
+    /// now 98.
+    /// </remarks>
+    private static unsafe float DotQ8_K512(ReadOnlySpan<byte> row, ReadOnlySpan<byte> activations, int blocks)
     {
-        ref byte r = ref MemoryMarshal.GetReference(row);
+        fixed (byte* rp = row)
+        {
+            return DotQ8_K512Pinned(rp, activations, blocks);
+        }
+    }
+
+    private static unsafe float DotQ8_K512Pinned(byte* rp, ReadOnlySpan<byte> activations, int blocks)
+    {
+        ref byte r = ref *rp;
         ref byte x = ref MemoryMarshal.GetReference(activations);
         var acc = Vector256<float>.Zero;
         var mins = Vector128<float>.Zero;
+        var index0 = ChunkScaleIndices(0);
+        var index1 = ChunkScaleIndices(1);
+        var index2 = ChunkScaleIndices(2);
+        var index3 = ChunkScaleIndices(3);
         for (int b = 0; b < blocks; b++)
         {
             ref byte block = ref Unsafe.Add(ref r, b * BlockBytes);
@@ -33,13 +53,17 @@ internal static partial class BlockQ4_K
             ref byte a = ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes);
             var scalesAndMins = UnpackScalesAndMins(ref Unsafe.Add(ref block, 4)); // int16: sc[0..7], m[0..7]
             var scales = Int8Simd.InAllLanes(scalesAndMins.GetLower());
-            ref byte q = ref Unsafe.Add(ref block, 16);
+            byte* q = rp + ((long)b * BlockBytes) + 16;
             ref byte qa = ref Unsafe.Add(ref a, 4);
-            var sumi = ChunkSum512(SplitChunk512(ref q), ref qa, ChunkScales(scales, 0));
-            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 32)), ref Unsafe.Add(ref qa, 64), ChunkScales(scales, 1));
-            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 64)), ref Unsafe.Add(ref qa, 128), ChunkScales(scales, 2));
-            sumi += ChunkSum512(SplitChunk512(ref Unsafe.Add(ref q, 96)), ref Unsafe.Add(ref qa, 192), ChunkScales(scales, 3));
-            FloatStep(sumi.GetLower() + sumi.GetUpper(), HalvesPair(ref block), scalesAndMins, ref x, blocks, b, ref acc, ref mins);
+            var sumi = ChunkSum512(Int8Simd.SplitNibbles(q), ref qa, Int8Simd.ShuffleInLanes(scales, index0).AsInt16());
+            sumi += ChunkSum512(Int8Simd.SplitNibbles(q + 32), ref Unsafe.Add(ref qa, 64), Int8Simd.ShuffleInLanes(scales, index1).AsInt16());
+            sumi += ChunkSum512(Int8Simd.SplitNibbles(q + 64), ref Unsafe.Add(ref qa, 128), Int8Simd.ShuffleInLanes(scales, index2).AsInt16());
+            sumi += ChunkSum512(Int8Simd.SplitNibbles(q + 96), ref Unsafe.Add(ref qa, 192), Int8Simd.ShuffleInLanes(scales, index3).AsInt16());
+
+            // FloatStep, inline so that acc and mins stay in registers.
+            var d = HalvesPair(ref block) * Vector128.Create(Unsafe.ReadUnaligned<float>(ref a));
+            mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
+            acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi.GetLower() + sumi.GetUpper()), Vector256.Create(d.GetElement(0)), acc);
         }
 
         return Vector256.Sum(acc) - Vector128.Sum(mins);
@@ -64,7 +88,7 @@ internal static partial class BlockQ4_K
             Vector512<int> sumi0 = default, sumi1 = default, sumi2 = default, sumi3 = default;
             for (int c = 0; c < 4; c++)
             {
-                var w = SplitChunk512(ref *(block + 16 + (32 * c)));
+                var w = Int8Simd.SplitNibbles(block + 16 + (32 * c));
                 var scale = ChunkScales(scales, c);
                 int at = 4 + (64 * c);
                 sumi0 += ChunkSum512(w, ref *(a0 + at), scale);
@@ -86,26 +110,22 @@ internal static partial class BlockQ4_K
         results[3] = Vector256.Sum(acc3) - Vector128.Sum(mins3);
     }
 
-    /// <summary>A chunk's 32 packed bytes as <c>[low nibbles | high nibbles]</c> (sub-blocks 2c, 2c + 1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> SplitChunk512(ref byte q)
-    {
-        SplitChunk(ref q, out var low, out var high);
-        return Vector512.Create(low, high);
-    }
-
     /// <summary>Scale 2c in all int16 lanes of the lower 256 bits, scale 2c + 1 in the upper (<paramref name="scales"/>: <see cref="Int8Simd.InAllLanes"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<short> ChunkScales(Vector512<byte> scales, int c)
+    internal static Vector512<short> ChunkScales(Vector512<byte> scales, int c) =>
+        Int8Simd.ShuffleInLanes(scales, ChunkScaleIndices(c)).AsInt16();
+
+    /// <summary>The byte indices that <see cref="ChunkScales"/> shuffles with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> ChunkScaleIndices(int c)
     {
         int s = 2 * c;
-        var indices = Vector512.Create(
+        return Vector512.Create(
             Vector256.Create((short)((2 * s) | (((2 * s) + 1) << 8))),
             Vector256.Create((short)((2 * (s + 1)) | (((2 * (s + 1)) + 1) << 8)))).AsByte();
-        return Int8Simd.ShuffleInLanes(scales, indices).AsInt16();
     }
 
-    /// <summary>Σ sc·q·a of a chunk (<see cref="SplitChunk512"/>) with one token's 64 activations: 16 int32 partial sums.</summary>
+    /// <summary>Σ sc·q·a of a chunk (<see cref="Int8Simd.SplitNibbles"/>) with one token's 64 activations: 16 int32 partial sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> ChunkSum512(Vector512<byte> w, ref byte a, Vector512<short> scale) =>
         Int8Simd.MultiplyAddAdjacent(Int8Simd.MultiplyAddAdjacent(w, Vector512.LoadUnsafe(ref a).AsSByte()), scale);

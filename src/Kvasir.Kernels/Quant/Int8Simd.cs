@@ -179,6 +179,25 @@ internal static class Int8Simd
             Avx2.HorizontalAdd(x.GetLower(), y.GetLower()), Avx2.HorizontalAdd(x.GetUpper(), y.GetUpper()));
     }
 
+    /// <summary>
+    /// The 32 packed bytes at <paramref name="packed"/> as <c>[low nibbles | high nibbles]</c>: on AVX-512 one broadcast
+    /// load, one <c>vpsrlvw</c> (by 0 in the lower half, 4 in the upper) and one and; elsewhere the two halves on AVX2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<byte> SplitNibbles(byte* packed)
+    {
+        var mask = Vector512.Create((byte)0x0F);
+        if (Avx512BW.IsSupported)
+        {
+            var shifts = Vector512.Create(0UL, 0, 0, 0, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004).AsUInt16();
+            var both = Avx512F.BroadcastVector256ToVector512((ulong*)packed).AsUInt16();
+            return Avx512BW.ShiftRightLogicalVariable(both, shifts).AsByte() & mask;
+        }
+
+        var bytes = Vector256.Load(packed);
+        return Vector512.Create(bytes, Avx2.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte()) & mask;
+    }
+
     /// <summary>8 int16 (a K-quant's sub-block scales) in each of the four 128-bit lanes, as bytes for <see cref="ShuffleInLanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> InAllLanes(Vector128<short> scales)
