@@ -51,6 +51,14 @@ internal readonly unsafe partial struct MatMulWork
                 int groupRows = Math.Min(rowGroup, r1 - r);
                 LoadRows(r, groupRows, buffer, w);
                 int kernelRows = rowGroup == WideRowGroup && groupRows > RowGroup ? WideRowGroup : RowGroup;
+
+                if (tokens <= 16 && _type != Quant.GgmlType.F32 && r + groupRows < r1)
+                {
+                    // Batched decode: the kernel over this group is short, so the next group's rows are asked for
+                    // now, into L2, instead of stalling its dequantization on memory.
+                    PrefetchL2(_weights + ((r + groupRows) * _rowBytes), Math.Min(rowGroup, r1 - r - groupRows) * _rowBytes);
+                }
+
                 for (int i = groupRows; i < kernelRows; i++)
                 {
                     w[i] = zeros;

@@ -372,6 +372,19 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         }
     }
 
+    /// <summary>Asks for the cache lines of <paramref name="bytes"/> bytes from <paramref name="start"/> into L2 (<c>prefetcht1</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchL2(byte* start, long bytes)
+    {
+        if (Sse.IsSupported)
+        {
+            for (long offset = 0; offset < bytes; offset += 64)
+            {
+                Sse.Prefetch1(start + offset);
+            }
+        }
+    }
+
     /// <summary>F16 decode (below <see cref="TiledMinTokens"/> tokens): rows against tokens prescaled by 2^112, two tokens per widening (see <see cref="RowF16.DotPrescaled2"/>).</summary>
     private void PrescaledF16Rows(int r0, int r1)
     {

@@ -91,6 +91,11 @@ internal static class RowF16
     /// </remarks>
     public static unsafe bool TryWidenFinite(ushort* src, float* dst, int count)
     {
+        if (Avx512F.IsSupported)
+        {
+            return TryWidenFinite512(src, dst, count);
+        }
+
         if (!Avx2.IsSupported)
         {
             return false;
@@ -114,6 +119,30 @@ internal static class RowF16
         }
 
         return special == Vector256<short>.Zero;
+    }
+
+    /// <summary>
+    /// <see cref="TryWidenFinite"/> on AVX-512 (the same bits): 16 halves zero-extended to 32-bit lanes in one
+    /// <c>vpmovzxwd</c>, so no lane reordering and no unpacks; about 8 instructions per 16 halves against 14. It is
+    /// most of an F16 product's row dequantization, which at 16 tokens took as long as the GEMM kernel itself (perf,
+    /// kbench, F16 5632 × 2048, 16 tokens: 44 % of the samples against the kernel's 36 %).
+    /// </summary>
+    private static unsafe bool TryWidenFinite512(ushort* src, float* dst, int count)
+    {
+        var magnitudeBits = Vector512.Create(0x7FFFu << 13);
+        var signBit = Vector512.Create(0x80000000u);
+        var largestFinite = Vector512.Create(0x7BFFu);
+        var scale = Vector512.Create(BitConverter.UInt32BitsToSingle(TwoPow112Bits));
+        var special = Vector512<uint>.Zero;
+        for (int i = 0; i < count; i += 16)
+        {
+            var h = Avx512F.ConvertToVector512UInt32(Vector256.Load(src + i));
+            special |= Vector512.GreaterThan(h & Vector512.Create(0x7FFFu), largestFinite);
+            var magnitude = ((h << 13) & magnitudeBits).AsSingle() * scale;
+            (magnitude.AsUInt32() | ((h << 16) & signBit)).AsSingle().Store(dst + i);
+        }
+
+        return special == Vector512<uint>.Zero;
     }
 
     /// <summary>Scalar reference: rounds each float to the nearest half (ties to even).</summary>
