@@ -75,9 +75,9 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
     /// <summary>
     /// Tokens from which <paramref name="type"/>'s integer GEMM runs (where <see cref="UsesInt8Gemm"/>): 8 for the Q8_0
-    /// family, 16 for the K-quants, whose eight-token kernels are faster at 8 (kbench, Zen 5, two threads, 5632 × 2048:
-    /// Q4_K 230 against 128–139 GFLOP/s, Q6_K 230 against 78–120; at 16 the GEMM runs Q4_K at 250–280 and Q6_K at 267,
-    /// at 512 at 322–354 and 331, where the float GEMM ran 280–300).
+    /// family, 16 for the K-quants, whose eight-token kernels are as fast at 8 and 12 (kbench, Zen 5, two threads,
+    /// 5632 × 2048: 235–243 GFLOP/s; half of a 16-token group would be padding there). At 16 the GEMM runs Q4_K at
+    /// 390–437 and Q6_K at 327–361, at 512 at 489 and 449, where the float GEMM ran 280–300.
     /// </summary>
     public static int Int8GemmMinTokens(GgmlType type) => IsKQuantGemm(type) ? 16 : GemmMinTokens;
 
