@@ -32,12 +32,7 @@ public sealed unsafe class Int8GemmTests
             foreach (int n in new[] { 1, 5, 16, 19 })
             {
                 var x = TestData.Floats(rng, n * cols, 2);
-                long activationBytes = Q8_0Activations.RowBytes(blocks);
-                var activations = new byte[activationBytes * n];
-                for (int t = 0; t < n; t++)
-                {
-                    Q8_0Activations.Quantize(x.AsSpan(t * cols, cols), activations.AsSpan((int)(t * activationBytes), (int)activationBytes));
-                }
+                var activations = Quantized(x, n, blocks, out long activationBytes);
 
                 var packed = new byte[Q8_0Gemm.PackedBytes(n, blocks)];
                 var unpacked = new byte[2 * Q8_0Gemm.UnpackedRowBytes(blocks)];
@@ -120,12 +115,7 @@ public sealed unsafe class Int8GemmTests
             foreach (int n in new[] { 1, 16, 21 })
             {
                 var x = TestData.Floats(rng, n * cols, 2);
-                long activationBytes = Q8_0Activations.RowBytes(blocks);
-                var activations = new byte[activationBytes * n];
-                for (int t = 0; t < n; t++)
-                {
-                    Q8_0Activations.Quantize(x.AsSpan(t * cols, cols), activations.AsSpan((int)(t * activationBytes), (int)activationBytes));
-                }
+                var activations = Quantized(x, n, blocks, out long activationBytes);
 
                 var packed = new byte[KQuantGemm.PackedBytes(n, blocks)];
                 var out0 = new float[16];
@@ -191,6 +181,20 @@ public sealed unsafe class Int8GemmTests
                 Assert.Equal(expected, result.GetElement(i));
             }
         }
+    }
+
+    /// <summary>n tokens of <paramref name="blocks"/> blocks quantized by <see cref="Q8_0Activations.Quantize"/>, one after the other.</summary>
+    private static byte[] Quantized(float[] x, int n, int blocks, out long activationBytes)
+    {
+        int cols = blocks * 32;
+        activationBytes = Q8_0Activations.RowBytes(blocks);
+        var activations = new byte[activationBytes * n];
+        for (int t = 0; t < n; t++)
+        {
+            Q8_0Activations.Quantize(x.AsSpan(t * cols, cols), activations.AsSpan((int)(t * activationBytes), (int)activationBytes));
+        }
+
+        return activations;
     }
 
     private static void UnpackRow(GgmlType type, byte* row, int blocks, byte* dst)
