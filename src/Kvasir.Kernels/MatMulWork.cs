@@ -65,7 +65,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     };
 
     /// <summary>
-    /// Whether products of <paramref name="type"/> with at least <see cref="GemmMinTokens"/> tokens on the integer path run
+    /// Whether products of <paramref name="type"/> with at least <see cref="Int8GemmMinTokens"/> tokens on the integer path run
     /// an integer GEMM: <see cref="Q8_0Gemm"/> for the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL), <see cref="KQuantGemm"/> for
     /// Q4_K, Q5_K and Q6_K, on machines with AVX-VNNI.
     /// </summary>
@@ -123,7 +123,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly long _activationRowBytes;
     private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
     private readonly SimdWidth _width;         // the widest vectors the kernels may use (Simd.Best; V512 in tests runs in software)
-    private readonly bool _int8Gemm;           // _activations are Q8_0Gemm's packed groups of tokens
+    private readonly bool _int8Gemm;           // _activations are packed groups of tokens for Q8_0Gemm or KQuantGemm
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk, SimdWidth width)
     {
