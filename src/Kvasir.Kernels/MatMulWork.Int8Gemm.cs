@@ -8,6 +8,9 @@ internal readonly unsafe partial struct MatMulWork
     /// <summary>Groups of 16 tokens per pass over the rows: each weight row is unpacked once for 64 tokens.</summary>
     private const int Int8GemmGroupsPerPass = 4;
 
+    /// <summary>How many rows ahead <see cref="Int8GemmRows{TRows}"/> prefetches (two pairs).</summary>
+    private const int Int8GemmPrefetchRows = 4;
+
     /// <summary>Rows r0..r1 against the packed tokens, with the kernel of the weight type.</summary>
     private void Int8GemmRows(int r0, int r1)
     {
@@ -47,6 +50,13 @@ internal readonly unsafe partial struct MatMulWork
             for (int r = r0; r < r1; r += 2)
             {
                 int pairRows = Math.Min(2, r1 - r);
+                if (r + Int8GemmPrefetchRows < r1)
+                {
+                    // A pair's kernel is short at 16 tokens: the rows two pairs ahead are asked for now (into L2), so
+                    // that their unpacking does not wait on memory.
+                    PrefetchL2(_weights + ((r + Int8GemmPrefetchRows) * _rowBytes), Math.Min(2, r1 - r - Int8GemmPrefetchRows) * _rowBytes);
+                }
+
                 TRows.Unpack(_weights + (r * _rowBytes), _cols, u0);
                 if (pairRows == 2)
                 {
