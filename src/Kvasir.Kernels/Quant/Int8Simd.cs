@@ -144,6 +144,32 @@ internal static class Int8Simd
     }
 
     /// <summary>
+    /// <paramref name="a"/> with the sign of <paramref name="s"/> moved onto it, for a product with |s|: as
+    /// <see cref="Sign(Vector512{sbyte}, Vector512{sbyte})"/> except where s = 0, where it leaves a (any value times
+    /// |s| = 0 is 0, so the products are the same). On AVX-512 a compare and a masked subtract, without the and-not.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<sbyte> SignForProduct(Vector512<sbyte> a, Vector512<sbyte> s)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            var zero = Vector512<sbyte>.Zero;
+            return Vector512.ConditionalSelect(Vector512.LessThan(s, zero), zero - a, a);
+        }
+
+        return Sign(a, s);
+    }
+
+    /// <summary>
+    /// <c>[lower | upper]</c> as one 512-bit vector: on AVX-512 one <c>vinserti64x4</c> into <paramref name="lower"/>
+    /// (<see cref="Vector512.Create(Vector256{byte}, Vector256{byte})"/> compiles to two inserts into a register that
+    /// carries over from the previous loop iteration).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Combine(Vector256<byte> lower, Vector256<byte> upper) =>
+        Avx512F.IsSupported ? Avx512F.InsertVector256(lower.ToVector512Unsafe(), upper, 1) : Vector512.Create(lower, upper);
+
+    /// <summary>
     /// <c>vpshufb</c> at 512 bits: within each 128-bit lane, byte i becomes byte <c>indices[i] &amp; 15</c> of the same
     /// lane, or 0 where bit 7 of <c>indices[i]</c> is set. Unlike <see cref="Vector512.Shuffle(Vector512{byte}, Vector512{byte})"/>,
     /// which indexes the whole vector.

@@ -86,8 +86,8 @@ internal static partial class Q8_0Activations
         where TWeights : struct, IQ8_0Weights
     {
         int wb = TWeights.BlockBytes;
-        q02 = Vector512.Create(TWeights.Unpack(ref w), TWeights.Unpack(ref Unsafe.Add(ref w, 2 * wb)));
-        q13 = Vector512.Create(TWeights.Unpack(ref Unsafe.Add(ref w, wb)), TWeights.Unpack(ref Unsafe.Add(ref w, 3 * wb)));
+        q02 = Int8Simd.Combine(TWeights.Unpack(ref w), TWeights.Unpack(ref Unsafe.Add(ref w, 2 * wb)));
+        q13 = Int8Simd.Combine(TWeights.Unpack(ref Unsafe.Add(ref w, wb)), TWeights.Unpack(ref Unsafe.Add(ref w, 3 * wb)));
     }
 
     /// <summary>
@@ -106,8 +106,8 @@ internal static partial class Q8_0Activations
         where TWeights : struct, IQ8_0Weights
     {
         const int ab = BlockQ8_0.BlockBytes;
-        var a02 = Vector512.Create(Vector256.LoadUnsafe(ref a, 2), Vector256.LoadUnsafe(ref a, 2 + (2 * ab))).AsSByte();
-        var a13 = Vector512.Create(Vector256.LoadUnsafe(ref a, 2 + ab), Vector256.LoadUnsafe(ref a, 2 + (3 * ab))).AsSByte();
+        var a02 = Int8Simd.Combine(Vector256.LoadUnsafe(ref a, 2), Vector256.LoadUnsafe(ref a, 2 + (2 * ab))).AsSByte();
+        var a13 = Int8Simd.Combine(Vector256.LoadUnsafe(ref a, 2 + ab), Vector256.LoadUnsafe(ref a, 2 + (3 * ab))).AsSByte();
         var pairs = Int8Simd.HorizontalAdd(BlockSums512<TWeights>(q02, a02), BlockSums512<TWeights>(q13, a13));
         return AccumulateFolded<TWeights>(Avx2.HorizontalAdd(pairs.GetLower(), pairs.GetUpper()), ref sums, d, acc);
     }
@@ -122,5 +122,5 @@ internal static partial class Q8_0Activations
         where TWeights : struct, IQ8_0Weights =>
         TWeights.OffsetShift >= 0
             ? Int8Simd.DotSum(q, qa)
-            : Int8Simd.DotSum(Int8Simd.Abs(q.AsSByte()), Int8Simd.Sign(qa, q.AsSByte()));
+            : Int8Simd.DotSum(Int8Simd.Abs(q.AsSByte()), Int8Simd.SignForProduct(qa, q.AsSByte()));
 }

@@ -199,6 +199,41 @@ public sealed class Int8SimdTests
     }
 
     [Fact]
+    public void SignForProduct_IsPsignbWhereverTheOtherFactorIsNotZero_AndCombineConcatenates()
+    {
+        if (!Avx2.IsSupported)
+        {
+            return;
+        }
+
+        var rng = new Random(7);
+        for (int round = 0; round < Rounds; round++)
+        {
+            var a = RandomBytes(rng).AsSByte();
+            var s = RandomBytes(rng).AsSByte();
+            if (round % 2 == 0)
+            {
+                s = Vector512.Min(Vector512.Max(s, Vector512.Create((sbyte)-1)), Vector512.Create((sbyte)1)); // zeros appear
+            }
+
+            var actual = Int8Simd.SignForProduct(a, s);
+            var sign = Int8Simd.Sign(a, s);
+            for (int i = 0; i < 64; i++)
+            {
+                // Where s = 0 the lane is multiplied by |s| = 0: any value gives the same product.
+                Assert.Equal(sign[i] * Math.Abs((int)s[i]), actual[i] * Math.Abs((int)s[i]));
+                if (s[i] != 0)
+                {
+                    Assert.Equal(sign[i], actual[i]);
+                }
+            }
+
+            var combined = Int8Simd.Combine(a.GetLower().AsByte(), s.GetUpper().AsByte());
+            Assert.Equal(Vector512.Create(a.GetLower().AsByte(), s.GetUpper().AsByte()), combined);
+        }
+    }
+
+    [Fact]
     public void ShuffleInLanes_IsVpshufb_WithinEach128BitLane()
     {
         if (!Avx2.IsSupported)
