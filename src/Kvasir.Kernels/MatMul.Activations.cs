@@ -57,10 +57,7 @@ public static unsafe partial class MatMul
             }
 
             byte* quantized = ActivationBuffer(prepared.RowBytes * n, slot);
-            for (int t = 0; t < n; t++)
-            {
-                QuantizeInt8Activations(activationType, x.Slice(t * cols, cols), new Span<byte>(quantized + (t * prepared.RowBytes), (int)prepared.RowBytes));
-            }
+            QuantizeTokens(activationType, xp, n, cols, quantized, prepared.RowBytes);
 
             prepared = prepared.At(quantized);
             return work.WithActivations(quantized, prepared.RowBytes);
@@ -133,10 +130,7 @@ public static unsafe partial class MatMul
 
         long quantizedBytes = rowBytes * n;
         byte* quantized = ActivationBuffer(quantizedBytes + KQuantGemm.PackedBytes(n, blocks) + MatMulWork.CacheLineBytes, slot); // the larger layout
-        for (int t = 0; t < n; t++)
-        {
-            Q8_0Activations.Quantize(new ReadOnlySpan<float>(xp + ((long)t * cols), cols), new Span<byte>(quantized + (t * rowBytes), (int)rowBytes));
-        }
+        QuantizeTokens(GgmlType.Q8_0, xp, n, cols, quantized, rowBytes);
 
         byte* packed = (byte*)MatMulWork.AlignUp(quantized + quantizedBytes);
         if (MatMulWork.IsKQuantGemm(weightType))
@@ -159,6 +153,15 @@ public static unsafe partial class MatMul
         GgmlType.Q8_K => Q8_KActivations.RowBytes(cols / BlockQ8_K.BlockSize),
         _ => QuantTraits.RowBytes(activationType, cols),
     };
+
+    /// <summary>Quantizes n tokens of <paramref name="cols"/> floats (<see cref="QuantizeInt8Activations"/>), token t to <c>dst + t · rowBytes</c>.</summary>
+    private static void QuantizeTokens(GgmlType activationType, float* x, int n, int cols, byte* dst, long rowBytes)
+    {
+        for (int t = 0; t < n; t++)
+        {
+            QuantizeInt8Activations(activationType, new ReadOnlySpan<float>(x + ((long)t * cols), cols), new Span<byte>(dst + (t * rowBytes), (int)rowBytes));
+        }
+    }
 
     /// <summary>Quantizes one token for the integer path into <paramref name="dst"/> (<see cref="Int8ActivationRowBytes"/> bytes).</summary>
     internal static void QuantizeInt8Activations(GgmlType activationType, ReadOnlySpan<float> x, Span<byte> dst)

@@ -75,55 +75,31 @@ internal static unsafe class KQuantGemm
     /// </summary>
     public static void Pack(byte* activations, long rowBytes, int n, int blocks, byte* dst)
     {
+        Q8_0Gemm.ClearPadding(dst, n, (long)blocks * BlockStride);
         long scalesAt = (long)blocks * BlockQ8_0.BlockBytes;
-        for (int t0 = 0; t0 < n; t0 += Q8_0Gemm.GroupTokens)
+        for (int t = 0; t < n; t++)
         {
-            byte* group = dst + ((long)(t0 / Q8_0Gemm.GroupTokens) * blocks * BlockStride);
-            for (int j = 0; j < Q8_0Gemm.GroupTokens; j++)
+            byte* a = activations + (t * rowBytes);
+            int j = t % Q8_0Gemm.GroupTokens;
+            for (int b = 0; b < blocks; b++)
             {
-                int t = t0 + j;
-                byte* a = activations + (t * rowBytes);
-                for (int b = 0; b < blocks; b++)
+                byte* block = Q8_0Gemm.BlockOf(dst, t, b, blocks, BlockStride);
+                sbyte* q = (sbyte*)(a + ((long)b * BlockQ8_0.BlockBytes) + 2);
+                Q8_0Gemm.PackQuants(block, j, (byte*)q);
+                int low = 0, high = 0;
+                for (int i = 0; i < 16; i++)
                 {
-                    byte* block = group + ((long)b * BlockStride);
-                    uint* data = (uint*)block;
-                    if (t >= n)
-                    {
-                        for (int g = 0; g < 8; g++)
-                        {
-                            data[(g * Q8_0Gemm.GroupTokens) + j] = 0;
-                        }
-
-                        ((float*)(block + ScalesAt))[j] = 0;
-                        ((float*)(block + LowAt))[j] = 0;
-                        ((float*)(block + HighAt))[j] = 0;
-                        ((float*)(block + WholeAt))[j] = 0;
-                        ((int*)(block + LowSumAt))[j] = 0;
-                        ((int*)(block + HighSumAt))[j] = 0;
-                        continue;
-                    }
-
-                    sbyte* q = (sbyte*)(a + ((long)b * BlockQ8_0.BlockBytes) + 2);
-                    for (int g = 0; g < 8; g++)
-                    {
-                        data[(g * Q8_0Gemm.GroupTokens) + j] = Unsafe.ReadUnaligned<uint>(q + (4 * g));
-                    }
-
-                    int low = 0, high = 0;
-                    for (int i = 0; i < 16; i++)
-                    {
-                        low += q[i];
-                        high += q[16 + i];
-                    }
-
-                    float d = ((float*)(a + scalesAt))[b];
-                    ((float*)(block + ScalesAt))[j] = d;
-                    ((float*)(block + LowAt))[j] = d * low;
-                    ((float*)(block + HighAt))[j] = d * high;
-                    ((float*)(block + WholeAt))[j] = d * (low + high);
-                    ((int*)(block + LowSumAt))[j] = low;
-                    ((int*)(block + HighSumAt))[j] = high;
+                    low += q[i];
+                    high += q[16 + i];
                 }
+
+                float d = ((float*)(a + scalesAt))[b];
+                ((float*)(block + ScalesAt))[j] = d;
+                ((float*)(block + LowAt))[j] = d * low;
+                ((float*)(block + HighAt))[j] = d * high;
+                ((float*)(block + WholeAt))[j] = d * (low + high);
+                ((int*)(block + LowSumAt))[j] = low;
+                ((int*)(block + HighSumAt))[j] = high;
             }
         }
     }

@@ -67,42 +67,46 @@ internal static unsafe class Q8_0Gemm
     /// </summary>
     public static void Pack(byte* activations, long rowBytes, int n, int blocks, int offset, byte* dst)
     {
+        ClearPadding(dst, n, (long)blocks * BlockStride);
         long scalesAt = (long)blocks * BlockQ8_0.BlockBytes;
         long sumsAt = scalesAt + ((long)blocks * sizeof(float));
-        for (int t0 = 0; t0 < n; t0 += GroupTokens)
+        for (int t = 0; t < n; t++)
         {
-            byte* group = dst + ((long)(t0 / GroupTokens) * blocks * BlockStride);
-            for (int j = 0; j < GroupTokens; j++)
+            byte* a = activations + (t * rowBytes);
+            int j = t % GroupTokens;
+            for (int b = 0; b < blocks; b++)
             {
-                int t = t0 + j;
-                byte* a = activations + (t * rowBytes);
-                for (int b = 0; b < blocks; b++)
-                {
-                    byte* block = group + ((long)b * BlockStride);
-                    uint* data = (uint*)block;
-                    if (t < n)
-                    {
-                        uint* q = (uint*)(a + ((long)b * BlockQ8_0.BlockBytes) + 2);
-                        for (int g = 0; g < 8; g++)
-                        {
-                            data[(g * GroupTokens) + j] = Unsafe.ReadUnaligned<uint>(q + g);
-                        }
-
-                        ((float*)(block + ScalesAt))[j] = ((float*)(a + scalesAt))[b];
-                        ((int*)(block + StartsAt))[j] = -offset * ((int*)(a + sumsAt))[b];
-                    }
-                    else
-                    {
-                        for (int g = 0; g < 8; g++)
-                        {
-                            data[(g * GroupTokens) + j] = 0;
-                        }
-
-                        ((float*)(block + ScalesAt))[j] = 0;
-                        ((int*)(block + StartsAt))[j] = 0;
-                    }
-                }
+                byte* block = BlockOf(dst, t, b, blocks, BlockStride);
+                PackQuants(block, j, a + ((long)b * BlockQ8_0.BlockBytes) + 2);
+                ((float*)(block + ScalesAt))[j] = ((float*)(a + scalesAt))[b];
+                ((int*)(block + StartsAt))[j] = -offset * ((int*)(a + sumsAt))[b];
             }
+        }
+    }
+
+    /// <summary>
+    /// Zeros the last group of a packed layout with <paramref name="groupBytes"/> bytes per group when n tokens leave
+    /// some of it unused: padding tokens are zeros in every field (also <see cref="KQuantGemm"/>'s layout).
+    /// </summary>
+    internal static void ClearPadding(byte* dst, int n, long groupBytes)
+    {
+        if (n % GroupTokens != 0)
+        {
+            new Span<byte>(dst + ((n / GroupTokens) * groupBytes), (int)groupBytes).Clear();
+        }
+    }
+
+    /// <summary>Block b of token t's group in a packed layout of <paramref name="blockStride"/> bytes per block.</summary>
+    internal static byte* BlockOf(byte* dst, int t, int b, int blocks, int blockStride) =>
+        dst + ((((long)(t / GroupTokens) * blocks) + b) * blockStride);
+
+    /// <summary>A token's 32 quants (at <paramref name="q"/>) into lane j of a packed block: four bytes per 64-byte row g.</summary>
+    internal static void PackQuants(byte* block, int j, byte* q)
+    {
+        uint* data = (uint*)block;
+        for (int g = 0; g < 8; g++)
+        {
+            data[(g * GroupTokens) + j] = Unsafe.ReadUnaligned<uint>(q + (4 * g));
         }
     }
 

@@ -35,6 +35,7 @@ public sealed unsafe class Int8GemmTests
                 var activations = Quantized(x, n, blocks, out long activationBytes);
 
                 var packed = new byte[Q8_0Gemm.PackedBytes(n, blocks)];
+                Array.Fill(packed, (byte)0xFF); // a reused buffer: padding must be written, not assumed
                 var unpacked = new byte[2 * Q8_0Gemm.UnpackedRowBytes(blocks)];
                 var out0 = new float[16];
                 var out1 = new float[16];
@@ -118,6 +119,7 @@ public sealed unsafe class Int8GemmTests
                 var activations = Quantized(x, n, blocks, out long activationBytes);
 
                 var packed = new byte[KQuantGemm.PackedBytes(n, blocks)];
+                Array.Fill(packed, (byte)0xFF); // a reused buffer: padding must be written, not assumed
                 var out0 = new float[16];
                 var out1 = new float[16];
                 fixed (byte* act = activations)
