@@ -20,8 +20,8 @@ internal readonly unsafe partial struct MatMulWork
             case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.Weights>>(r0, r1); break;
             case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>>(r0, r1); break;
             case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>>(r0, r1); break;
-            case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_K>>(r0, r1); break;
-            case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ5_K>>(r0, r1); break;
+            case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
+            case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>>(r0, r1); break;
             default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>>(r0, r1); break;
         }
     }

@@ -65,7 +65,7 @@ internal static partial class BlockQ4_K
     }
 
     /// <summary>Q4_K's chunks: the 32 packed bytes of chunk c, low nibbles then high nibbles.</summary>
-    private struct Chunks256 : IKChunks256
+    internal struct Chunks256 : IKChunks256
     {
         public static int BlockBytes => BlockQ4_K.BlockBytes;
 

@@ -73,7 +73,7 @@ internal static partial class BlockQ5_K
     /// byte, so nothing crosses into the neighbouring byte). <see cref="Chunk"/>'s shift of the whole high-bit vector
     /// after each chunk took two more instructions per vector, and its byte shifts a mask each.
     /// </summary>
-    private struct Chunks256 : BlockQ4_K.IKChunks256
+    internal struct Chunks256 : BlockQ4_K.IKChunks256
     {
         private Vector256<byte> _qh;
 

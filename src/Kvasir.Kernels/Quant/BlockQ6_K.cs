@@ -286,7 +286,7 @@ internal static partial class BlockQ6_K
 
     /// <summary>A half's four vectors of 32 unsigned 6-bit values (0..63), as <see cref="HalfAt"/> builds them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Unpack(
+    internal static void Unpack(
         ref byte ql, ref byte qh, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
     {
         var nibble = Vector256.Create((byte)0x0F);

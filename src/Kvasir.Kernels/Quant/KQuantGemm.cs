@@ -214,10 +214,15 @@ internal static unsafe class KQuantGemm
     }
 }
 
-/// <summary>Q4_K for <see cref="KQuantGemm"/>: u = the nibble, a = d · sc, b = −dmin · m per sub-block of 32.</summary>
-internal readonly unsafe struct KQuantGemmQ4_K : IKQuantGemmWeights
+/// <summary>
+/// Q4_K or Q5_K for <see cref="KQuantGemm"/>: u = the values of the AVX2 kernels' chunk source
+/// (<see cref="BlockQ4_K.Chunks256"/>: the nibble; <see cref="BlockQ5_K.Chunks256"/>: with its fifth bit), a = d · sc,
+/// b = −dmin · m per sub-block of 32.
+/// </summary>
+internal readonly unsafe struct KQuantGemmQ4_KFamily<TChunks> : IKQuantGemmWeights
+    where TChunks : struct, BlockQ4_K.IKChunks256
 {
-    public static int BlockBytes => BlockQ4_K.BlockBytes;
+    public static int BlockBytes => TChunks.BlockBytes;
 
     public static int SubBlock => 32;
 
@@ -226,59 +231,35 @@ internal readonly unsafe struct KQuantGemmQ4_K : IKQuantGemmWeights
     public static void Unpack(byte* block, byte* u, float* a, float* b)
     {
         ScalesAndMins(block, a, b);
-        var mask = Vector256.Create((byte)15);
+        var chunks = default(TChunks);
+        chunks.Start(block);
         for (int c = 0; c < 4; c++)
         {
-            var q = Vector256.Load(block + 16 + (32 * c));
-            (q & mask).Store(u + (64 * c));
-            Vector256.ShiftRightLogical(q, 4).Store(u + (64 * c) + 32);
+            chunks.Chunk(block, c, out var low, out var high);
+            low.Store(u + (64 * c));
+            high.Store(u + (64 * c) + 32);
         }
     }
 
     /// <summary>
-    /// a = d · sc and b = −dmin · m of the eight sub-blocks of a Q4_K or Q5_K super-block (the same layout of d, dmin and
-    /// the 12 packed bytes), unpacked in SIMD (<see cref="BlockQ4_K.UnpackScalesAndMins"/>) rather than sub-block by
-    /// sub-block: at 16 tokens the unpacking of each row is a third of the kernel's work.
+    /// a = d · sc and b = −dmin · m of the eight sub-blocks (Q4_K's and Q5_K's layout of d, dmin and the 12 packed bytes),
+    /// unpacked in SIMD (<see cref="BlockQ4_K.UnpackScalesAndMins"/>) rather than sub-block by sub-block: at 16 tokens
+    /// the unpacking of each row had been a third of the kernel's work.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void ScalesAndMins(byte* block, float* a, float* b)
+    private static void ScalesAndMins(byte* block, float* a, float* b)
     {
         var dd = BlockQ4_K.HalvesPair(ref *block); // [d, dmin, 0, 0]
         var scalesAndMins = BlockQ4_K.UnpackScalesAndMins(ref *(block + 4)); // int16: sc[0..7], m[0..7]
-        var wide = Vector256.WidenLower(scalesAndMins);
-        var high = Vector256.WidenUpper(scalesAndMins);
-        (Vector256.ConvertToSingle(wide) * Vector256.Create(dd.GetElement(0))).Store(a);
-        (Vector256.ConvertToSingle(high) * Vector256.Create(-dd.GetElement(1))).Store(b);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(scalesAndMins)) * Vector256.Create(dd.GetElement(0))).Store(a);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(scalesAndMins)) * Vector256.Create(-dd.GetElement(1))).Store(b);
     }
 }
 
-/// <summary>Q5_K for <see cref="KQuantGemm"/>: u = nibble | fifth bit · 16, a and b as Q4_K.</summary>
-internal readonly unsafe struct KQuantGemmQ5_K : IKQuantGemmWeights
-{
-    public static int BlockBytes => BlockQ5_K.BlockBytes;
-
-    public static int SubBlock => 32;
-
-    public static int OffsetShift => -1;
-
-    public static void Unpack(byte* block, byte* u, float* a, float* b)
-    {
-        KQuantGemmQ4_K.ScalesAndMins(block, a, b);
-        var mask = Vector256.Create((byte)15);
-        var one = Vector256.Create((byte)1);
-        var qh = Vector256.Load(block + 16);
-        for (int c = 0; c < 4; c++)
-        {
-            var q = Vector256.Load(block + 48 + (32 * c));
-            var lowBit = Vector256.ShiftRightLogical(qh.AsUInt16(), 2 * c).AsByte() & one;
-            var highBit = Vector256.ShiftRightLogical(qh.AsUInt16(), (2 * c) + 1).AsByte() & one;
-            ((q & mask) | Vector256.ShiftLeft(lowBit, 4)).Store(u + (64 * c));
-            (Vector256.ShiftRightLogical(q, 4) | Vector256.ShiftLeft(highBit, 4)).Store(u + (64 * c) + 32);
-        }
-    }
-}
-
-/// <summary>Q6_K for <see cref="KQuantGemm"/>: u = the 6-bit q, a = d · sc, b = −32 · d · sc per sub-block of 16.</summary>
+/// <summary>
+/// Q6_K for <see cref="KQuantGemm"/>: u = the 6-bit q (<see cref="BlockQ6_K.Unpack(ref byte, ref byte, out Vector256{byte}, out Vector256{byte}, out Vector256{byte}, out Vector256{byte})"/>),
+/// a = d · sc, b = −32 · d · sc per sub-block of 16.
+/// </summary>
 internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
 {
     public static int BlockBytes => BlockQ6_K.BlockBytes;
@@ -298,19 +279,14 @@ internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
         (first * -32f).Store(b);
         (second * -32f).Store(b + 8);
 
-        var mask = Vector256.Create((byte)15);
-        var three = Vector256.Create((byte)3);
         for (int h = 0; h < 2; h++)
         {
-            byte* ql = block + (64 * h);
-            var high = Vector256.Load(block + 128 + (32 * h));
-            var l0 = Vector256.Load(ql);
-            var l1 = Vector256.Load(ql + 32);
+            BlockQ6_K.Unpack(ref *(block + (64 * h)), ref *(block + 128 + (32 * h)), out var q0, out var q1, out var q2, out var q3);
             byte* e = u + (128 * h);
-            ((l0 & mask) | Vector256.ShiftLeft(high & three, 4)).Store(e);
-            ((l1 & mask) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 2) & three, 4)).Store(e + 32);
-            (Vector256.ShiftRightLogical(l0, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 4) & three, 4)).Store(e + 64);
-            (Vector256.ShiftRightLogical(l1, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(high, 6) & three, 4)).Store(e + 96);
+            q0.Store(e);
+            q1.Store(e + 32);
+            q2.Store(e + 64);
+            q3.Store(e + 96);
         }
     }
 }

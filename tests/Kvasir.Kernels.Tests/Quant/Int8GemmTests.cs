@@ -214,8 +214,8 @@ public sealed unsafe class Int8GemmTests
     {
         switch (type)
         {
-            case GgmlType.Q4_K: KQuantGemm.UnpackRow<KQuantGemmQ4_K>(row, cols, dst); break;
-            case GgmlType.Q5_K: KQuantGemm.UnpackRow<KQuantGemmQ5_K>(row, cols, dst); break;
+            case GgmlType.Q4_K: KQuantGemm.UnpackRow<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(row, cols, dst); break;
+            case GgmlType.Q5_K: KQuantGemm.UnpackRow<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(row, cols, dst); break;
             default: KQuantGemm.UnpackRow<KQuantGemmQ6_K>(row, cols, dst); break;
         }
     }
@@ -224,8 +224,8 @@ public sealed unsafe class Int8GemmTests
     {
         switch (type)
         {
-            case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_K>(u0, u1, cols, group, out0, out1); break;
-            case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ5_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             default: KQuantGemm.Kernel2x16<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
         }
     }
