@@ -122,16 +122,12 @@ internal static unsafe class Q8_0Gemm
             (TWeights.Unpack(ref block) ^ flip).Store(dst + ((long)b * BlockQ8_0.BlockSize));
         }
 
-        // The scales eight at a time: at 16 tokens, widening them one by one cost as much as the unpacking.
+        // The scales four at a time: at 16 tokens, widening them one by one cost as much as the unpacking.
         int wb = TWeights.BlockBytes;
         int s = 0;
-        for (; s + 8 <= blocks; s += 8)
+        for (; s + 4 <= blocks; s += 4)
         {
-            byte* first = row + ((long)s * wb);
-            var halves = Vector256.Create(
-                (uint)*(ushort*)first, *(ushort*)(first + wb), *(ushort*)(first + (2 * wb)), *(ushort*)(first + (3 * wb)),
-                *(ushort*)(first + (4 * wb)), *(ushort*)(first + (5 * wb)), *(ushort*)(first + (6 * wb)), *(ushort*)(first + (7 * wb)));
-            RowF16.ToSingle(halves).Store(d + s);
+            QuantSimd.ReadHalves4(ref *(row + ((long)s * wb)), wb).Store(d + s);
         }
 
         for (; s < blocks; s++)

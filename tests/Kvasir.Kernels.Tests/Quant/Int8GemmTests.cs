@@ -18,7 +18,7 @@ public sealed unsafe class Int8GemmTests
     [InlineData(GgmlType.IQ4_NL)]
     public void Kernel_GivesEachTokenItsBlockByBlockSum(GgmlType type)
     {
-        // acc_t = Σ_b (float)(Σ_j v_w · q_t) · (d_w · d_t), block after block (17 blocks: the scales widened eight at a
+        // acc_t = Σ_b (float)(Σ_j v_w · q_t) · (d_w · d_t), block after block (17 blocks: the scales widened four at a
         // time and one by one): the integer sums exact (weights of every
         // byte value, Q8_0's −128 included), padding tokens zero. 3 rows: the last pair is one row twice.
         var rng = new Random(120 + (int)type);
