@@ -111,7 +111,7 @@ public static unsafe partial class MatMul
     }
 
     /// <summary>
-    /// Batches and prefill on the integer GEMMs (AVX-VNNI machines): every token quantized to Q8_0 as for the Q8_0
+    /// Batches and prefill on the integer GEMMs (AVX-VNNI or AVX-512 machines): every token quantized to Q8_0 as for the Q8_0
     /// family's one-token kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> or <see cref="KQuantGemm"/>
     /// (the layout and the Q8_0 family's block starts depend on the weight type, so only a product of the same weight
     /// type reuses them).

@@ -11,18 +11,33 @@ internal readonly unsafe partial struct MatMulWork
     /// <summary>How many rows ahead <see cref="Int8GemmRows{TRows}"/> prefetches (two pairs).</summary>
     private const int Int8GemmPrefetchRows = 4;
 
-    /// <summary>Rows r0..r1 against the packed tokens, with the kernel of the weight type.</summary>
+    /// <summary>Rows r0..r1 against the packed tokens, with the kernel of the weight type and the machine.</summary>
     private void Int8GemmRows(int r0, int r1)
     {
         switch (_type)
         {
-            case GgmlType.Q4_0: Int8GemmRows<Q8_0GemmRows<BlockQ4_0.Weights>>(r0, r1); break;
-            case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.Weights>>(r0, r1); break;
-            case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>>(r0, r1); break;
-            case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>>(r0, r1); break;
-            case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
-            case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>>(r0, r1); break;
-            default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>>(r0, r1); break;
+            case GgmlType.Q4_0: Int8GemmRows<Q8_0GemmRows<BlockQ4_0.Weights>, Q8_0GemmRowsWide<BlockQ4_0.Weights>>(r0, r1); break;
+            case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.Weights>, Q8_0GemmRowsWide<BlockQ5_0.Weights>>(r0, r1); break;
+            case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>, Q8_0GemmRowsWide<BlockQ8_0.Weights>>(r0, r1); break;
+            case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>, Q8_0GemmRowsWide<BlockIQ4_NL.Weights>>(r0, r1); break;
+            case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
+            case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>>(r0, r1); break;
+            default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>, KQuantGemmRowsWide<KQuantGemmQ6_K>>(r0, r1); break;
+        }
+    }
+
+    /// <summary>The AVX-VNNI kernels, or their 512-bit form where the machine has AVX-512 without AVX-VNNI.</summary>
+    private void Int8GemmRows<TRows, TRowsWide>(int r0, int r1)
+        where TRows : struct, IInt8GemmRows
+        where TRowsWide : struct, IInt8GemmRows
+    {
+        if (Q8_0Gemm.UsesWideKernel(_width))
+        {
+            Int8GemmRows<TRowsWide>(r0, r1);
+        }
+        else
+        {
+            Int8GemmRows<TRows>(r0, r1);
         }
     }
 
@@ -127,4 +142,32 @@ internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
 
     public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
         KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1);
+}
+
+/// <summary><see cref="Q8_0Gemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one weight type of the Q8_0 family.</summary>
+internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
+    where TWeights : struct, IQ8_0Weights
+{
+    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytesWide<TWeights>(cols / BlockQ8_0.BlockSize);
+
+    public static long GroupBytes(int cols) => Q8_0GemmRows<TWeights>.GroupBytes(cols);
+
+    public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRowWide<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
+        Q8_0Gemm.Kernel2x16Wide<TWeights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1);
+}
+
+/// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one K-quant weight type.</summary>
+internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
+    where TWeights : struct, IKQuantGemmWeights
+{
+    public static int UnpackedRowBytes(int cols) => KQuantGemm.UnpackedRowBytes(cols);
+
+    public static long GroupBytes(int cols) => KQuantGemmRows<TWeights>.GroupBytes(cols);
+
+    public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
+        KQuantGemm.Kernel2x16Wide<TWeights>(u0, u1, cols, group, out0, out1);
 }

@@ -105,6 +105,13 @@ public sealed class MatMulTests : IDisposable
         var weights = TestData.RandomRow(type, rows * cols, rng);
         foreach (int n in new[] { 1, 3, 4, 6, 17 })
         {
+            if (n >= MatMulWork.Int8GemmMinTokens(type) && MatMulWork.UsesInt8Gemm(type, SimdWidth.V512) != MatMulWork.UsesInt8Gemm(type, SimdWidth.V256))
+            {
+                // AVX-512 without AVX-VNNI (Zen 4): only the 512-bit width has an integer GEMM, the 256-bit one takes the
+                // float GEMM. Int8GemmTests holds the 512-bit GEMM to the VNNI one bit for bit instead.
+                continue;
+            }
+
             var x = TestData.Floats(rng, n * cols, 2);
             var narrow = new float[n * rows];
             var wide = new float[n * rows];

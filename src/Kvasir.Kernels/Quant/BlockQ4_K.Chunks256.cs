@@ -57,6 +57,9 @@ internal static partial class BlockQ4_K
         /// <summary>Bytes per super-block.</summary>
         static abstract int BlockBytes { get; }
 
+        /// <summary>Bits of the chunks' values: 4 (Q4_K) or 5 (Q5_K).</summary>
+        static abstract int ValueBits { get; }
+
         /// <summary>Reads what the super-block's chunks share (Q5_K: its high bits).</summary>
         unsafe void Start(byte* block);
 
@@ -68,6 +71,8 @@ internal static partial class BlockQ4_K
     internal struct Chunks256 : IKChunks256
     {
         public static int BlockBytes => BlockQ4_K.BlockBytes;
+
+        public static int ValueBits => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Start(byte* block)

@@ -79,6 +79,8 @@ internal static partial class BlockQ5_K
 
         public static int BlockBytes => BlockQ5_K.BlockBytes;
 
+        public static int ValueBits => 5;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public unsafe void Start(byte* block) => _qh = Vector256.Load(block + 16);
 

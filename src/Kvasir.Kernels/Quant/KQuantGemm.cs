@@ -9,6 +9,9 @@ internal unsafe interface IKQuantGemmWeights
     /// <summary>Bytes per super-block of 256.</summary>
     static abstract int BlockBytes { get; }
 
+    /// <summary>Bits of the unsigned values: 4 (Q4_K), 5 (Q5_K), 6 (Q6_K).</summary>
+    static abstract int ValueBits { get; }
+
     /// <summary>Elements per sub-block with its own scale and offset: 32 (Q4_K, Q5_K) or 16 (Q6_K).</summary>
     static abstract int SubBlock { get; }
 
@@ -51,7 +54,7 @@ internal unsafe interface IKQuantGemmWeights
 /// unpacked weight row: u8 u[cols], then float a[cols / SubBlock], then float b[cols / SubBlock]
 /// </code>
 /// </remarks>
-internal static unsafe class KQuantGemm
+internal static unsafe partial class KQuantGemm
 {
     /// <summary>Bytes of one block of 32 of one packed group of 16 tokens.</summary>
     public const int BlockStride = 896;
@@ -224,6 +227,8 @@ internal readonly unsafe struct KQuantGemmQ4_KFamily<TChunks> : IKQuantGemmWeigh
 {
     public static int BlockBytes => TChunks.BlockBytes;
 
+    public static int ValueBits => TChunks.ValueBits;
+
     public static int SubBlock => 32;
 
     public static int OffsetShift => -1;
@@ -263,6 +268,8 @@ internal readonly unsafe struct KQuantGemmQ4_KFamily<TChunks> : IKQuantGemmWeigh
 internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
 {
     public static int BlockBytes => BlockQ6_K.BlockBytes;
+
+    public static int ValueBits => 6;
 
     public static int SubBlock => 16;
 

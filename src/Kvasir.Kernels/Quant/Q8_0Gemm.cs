@@ -36,7 +36,7 @@ namespace Kvasir.Kernels.Quant;
 /// unpacked weight row: u8 u[blocks · 32], then float d[blocks]
 /// </code>
 /// </remarks>
-internal static unsafe class Q8_0Gemm
+internal static unsafe partial class Q8_0Gemm
 {
     /// <summary>Tokens per packed group (two vectors of eight).</summary>
     public const int GroupTokens = 16;
@@ -47,8 +47,13 @@ internal static unsafe class Q8_0Gemm
     private const int ScalesAt = 512;
     private const int StartsAt = 576;
 
-    /// <summary>Whether the machine runs this GEMM at speed (AVX-VNNI; elsewhere <see cref="Int8Simd.DotSumAdd"/> is exact but slow).</summary>
-    public static bool IsSupported => AvxVnni.IsSupported;
+    /// <summary>
+    /// Whether the machine runs this GEMM at speed with vectors up to <paramref name="width"/>: AVX-VNNI (elsewhere
+    /// <see cref="Int8Simd.DotSumAdd"/> is exact but slow), or AVX-512 for the 512-bit kernels
+    /// (<see cref="UsesWideKernel"/>).
+    /// </summary>
+    public static bool IsSupported(SimdWidth width) =>
+        (width >= SimdWidth.V256 && AvxVnni.IsSupported) || (UsesWideKernel(width) && Avx512BW.IsSupported);
 
     /// <summary>Bytes of the packed tokens for n tokens and <paramref name="blocks"/> blocks of 32.</summary>
     public static long PackedBytes(int n, int blocks) => (long)((n + GroupTokens - 1) / GroupTokens) * blocks * BlockStride;
@@ -122,7 +127,14 @@ internal static unsafe class Q8_0Gemm
             (TWeights.Unpack(ref block) ^ flip).Store(dst + ((long)b * BlockQ8_0.BlockSize));
         }
 
-        // The scales four at a time: at 16 tokens, widening them one by one cost as much as the unpacking.
+        UnpackScales<TWeights>(row, blocks, d);
+    }
+
+    /// <summary>The blocks' fp16 scales as floats into <paramref name="d"/>.</summary>
+    private static void UnpackScales<TWeights>(byte* row, int blocks, float* d)
+        where TWeights : struct, IQ8_0Weights
+    {
+        // Four at a time: at 16 tokens, widening them one by one cost as much as the unpacking.
         int wb = TWeights.BlockBytes;
         int s = 0;
         for (; s + 4 <= blocks; s += 4)

@@ -6,17 +6,22 @@ namespace Kvasir.Kernels.Tests.Quant;
 /// <summary>
 /// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q4_K, Q5_K, Q6_K): packing,
 /// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
-/// scalar form of the instruction); MatMul takes the kernel only on VNNI machines, where Int8DotTests also hold it to
-/// the exact product.
+/// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2); MatMul takes the VNNI kernels on
+/// VNNI machines and the 512-bit ones on AVX-512 machines without AVX-VNNI, where Int8DotTests also hold them to the
+/// exact product.
 /// </summary>
 public sealed unsafe class Int8GemmTests
 {
     [Theory]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q5_0)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.IQ4_NL)]
-    public void Kernel_GivesEachTokenItsBlockByBlockSum(GgmlType type)
+    [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.Q5_0, false)]
+    [InlineData(GgmlType.Q8_0, false)]
+    [InlineData(GgmlType.IQ4_NL, false)]
+    [InlineData(GgmlType.Q4_0, true)]
+    [InlineData(GgmlType.Q5_0, true)]
+    [InlineData(GgmlType.Q8_0, true)]
+    [InlineData(GgmlType.IQ4_NL, true)]
+    public void Kernel_GivesEachTokenItsBlockByBlockSum(GgmlType type, bool wide)
     {
         // acc_t = Σ_b (float)(Σ_j v_w · q_t) · (d_w · d_t), block after block (17 blocks: the scales widened four at a
         // time and one by one): the integer sums exact (weights of every
@@ -36,7 +41,8 @@ public sealed unsafe class Int8GemmTests
 
                 var packed = new byte[Q8_0Gemm.PackedBytes(n, blocks)];
                 Array.Fill(packed, (byte)0xFF); // a reused buffer: padding must be written, not assumed
-                var unpacked = new byte[2 * Q8_0Gemm.UnpackedRowBytes(blocks)];
+                int unpackedBytes = UnpackedRowBytes(type, blocks, wide);
+                var unpacked = new byte[2 * unpackedBytes];
                 var out0 = new float[16];
                 var out1 = new float[16];
                 fixed (byte* a = activations)
@@ -47,22 +53,22 @@ public sealed unsafe class Int8GemmTests
                 fixed (float* o1 = out1)
                 {
                     Q8_0Gemm.Pack(a, activationBytes, n, blocks, MatMulWork.Int8GemmOffset(type), p);
-                    byte* u1 = u + Q8_0Gemm.UnpackedRowBytes(blocks);
+                    byte* u1 = u + unpackedBytes;
                     for (int r = 0; r < rows; r += 2)
                     {
                         int second = Math.Min(r + 1, rows - 1);
-                        UnpackRow(type, wp + (r * rowBytes), blocks, u);
-                        UnpackRow(type, wp + (second * rowBytes), blocks, u1);
+                        UnpackRow(type, wp + (r * rowBytes), blocks, u, wide);
+                        UnpackRow(type, wp + (second * rowBytes), blocks, u1, wide);
                         for (int g = 0; g < (n + 15) / 16; g++)
                         {
-                            Q8_0Gemm.Kernel2x16(u, u1, blocks, p + ((long)g * blocks * Q8_0Gemm.BlockStride), o0, o1);
+                            Kernel(type, u, u1, blocks, p + ((long)g * blocks * Q8_0Gemm.BlockStride), o0, o1, wide);
                             for (int j = 0; j < 16; j++)
                             {
                                 int t = (g * 16) + j;
                                 float e0 = t < n ? Expected(weights, w, r, rowBytes, activations, activationBytes, t, blocks) : 0;
                                 float e1 = t < n ? Expected(weights, w, second, rowBytes, activations, activationBytes, t, blocks) : 0;
-                                Assert.True(e0 == out0[j], $"{type} blocks={blocks} n={n} r={r} t={t}: {out0[j]} != {e0}");
-                                Assert.True(e1 == out1[j], $"{type} blocks={blocks} n={n} r={second} t={t}: {out1[j]} != {e1}");
+                                Assert.True(e0 == out0[j], $"{type} wide={wide} blocks={blocks} n={n} r={r} t={t}: {out0[j]} != {e0}");
+                                Assert.True(e1 == out1[j], $"{type} wide={wide} blocks={blocks} n={n} r={second} t={t}: {out1[j]} != {e1}");
                             }
                         }
                     }
@@ -72,10 +78,13 @@ public sealed unsafe class Int8GemmTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q5_K)]
-    [InlineData(GgmlType.Q6_K)]
-    public void KQuantGemm_UnpacksToTheReferenceValuesAndSumsSubBlockBySubBlock(GgmlType type)
+    [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q5_K, false)]
+    [InlineData(GgmlType.Q6_K, false)]
+    [InlineData(GgmlType.Q4_K, true)]
+    [InlineData(GgmlType.Q5_K, true)]
+    [InlineData(GgmlType.Q6_K, true)]
+    public void KQuantGemm_UnpacksToTheReferenceValuesAndSumsSubBlockBySubBlock(GgmlType type, bool wide)
     {
         // Unpack: a_s · u + b_s is the reference dequantization (to float rounding). Kernel: per sub-block s and token t,
         // acc = fma(b_s, d_t · Σ q, fma((float)Σ u · q, a_s · d_t, acc)), exactly (Q6_K, b = −32 · a:
@@ -134,18 +143,147 @@ public sealed unsafe class Int8GemmTests
                         int second = Math.Min(r + 1, rows - 1);
                         for (int g = 0; g < (n + 15) / 16; g++)
                         {
-                            KKernel(type, u + (r * unpackedBytes), u + (second * unpackedBytes), cols, p + ((long)g * blocks * KQuantGemm.BlockStride), o0, o1);
+                            KKernel(type, u + (r * unpackedBytes), u + (second * unpackedBytes), cols, p + ((long)g * blocks * KQuantGemm.BlockStride), o0, o1, wide);
                             for (int j = 0; j < 16; j++)
                             {
                                 int t = (g * 16) + j;
                                 float e0 = t < n ? KExpected(unpacked, r * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
                                 float e1 = t < n ? KExpected(unpacked, second * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
-                                Assert.True(e0 == out0[j], $"{type} cols={cols} n={n} r={r} t={t}: {out0[j]} != {e0}");
-                                Assert.True(e1 == out1[j], $"{type} cols={cols} n={n} r={second} t={t}: {out1[j]} != {e1}");
+                                Assert.True(e0 == out0[j], $"{type} wide={wide} cols={cols} n={n} r={r} t={t}: {out0[j]} != {e0}");
+                                Assert.True(e1 == out1[j], $"{type} wide={wide} cols={cols} n={n} r={second} t={t}: {out1[j]} != {e1}");
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void WideKernels_MatchTheVnniKernels_AtTheEdgesOfTheInt16Sums(GgmlType type)
+    {
+        // The 512-bit kernels sum vpmaddubsw's pairs in int16 for as many steps as the values' range allows: with every
+        // weight at its largest value and every token's quants at +127 (or −128, which Q8_0's rounding never makes), those
+        // sums reach 30480–32256 of int16's 32767. Unpacked rows and packed tokens are made up directly here (any bytes
+        // are valid inputs to the kernels), and both kernels must give the same bits.
+        var rng = new Random(150 + (int)type);
+        bool kQuant = MatMulWork.IsKQuantGemm(type);
+        int bits = type switch
+        {
+            // Q5_0 unpacks as v + 128 (its OffsetShift is −1), an 8-bit value like Q8_0's and IQ4_NL's.
+            GgmlType.Q4_0 or GgmlType.Q4_K => 4,
+            GgmlType.Q5_K => 5,
+            GgmlType.Q6_K => 6,
+            _ => 8,
+        };
+        int cols = 512;
+        int blocks = cols / 32;
+        int blockStride = kQuant ? KQuantGemm.BlockStride : Q8_0Gemm.BlockStride;
+        int narrowBytes = kQuant ? KQuantGemm.UnpackedRowBytes(cols) : Q8_0Gemm.UnpackedRowBytes(blocks);
+        int wideBytes = kQuant ? narrowBytes : UnpackedRowBytes(type, blocks, wide: true);
+        for (int round = 0; round < 12; round++)
+        {
+            var narrow = new byte[2 * narrowBytes];
+            var wideRows = new byte[2 * wideBytes];
+            var group = new byte[blocks * blockStride];
+            for (int r = 0; r < 2; r++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    narrow[(r * narrowBytes) + j] = (byte)(round < 8 || rng.Next(4) > 0 ? (1 << bits) - 1 : rng.Next(1 << bits));
+                }
+
+                // Scales (and offsets) after the values: random floats of either sign.
+                for (int at = (r * narrowBytes) + cols; at + 4 <= (r + 1) * narrowBytes; at += 4)
+                {
+                    BitConverter.TryWriteBytes(narrow.AsSpan(at), (float)((rng.NextDouble() * 2) - 1));
+                }
+
+                if (kQuant)
+                {
+                    continue;
+                }
+
+                // The wide layout of the 8-bit types: per block lo[32], hi[32]; then the scales.
+                int wideValues = bits == 8 ? 64 : 32;
+                for (int b = 0; b < blocks; b++)
+                {
+                    for (int j = 0; j < 32; j++)
+                    {
+                        byte u = narrow[(r * narrowBytes) + (b * 32) + j];
+                        if (bits == 8)
+                        {
+                            wideRows[(r * wideBytes) + (b * 64) + j] = (byte)(u & 15);
+                            wideRows[(r * wideBytes) + (b * 64) + 32 + j] = (byte)(u >> 4);
+                        }
+                        else
+                        {
+                            wideRows[(r * wideBytes) + (b * 32) + j] = u;
+                        }
+                    }
+                }
+
+                narrow.AsSpan((r * narrowBytes) + cols, blocks * 4).CopyTo(wideRows.AsSpan((r * wideBytes) + (blocks * wideValues)));
+            }
+
+            if (kQuant)
+            {
+                narrow.CopyTo(wideRows, 0);
+            }
+
+            // Packed tokens: quants all +127, all −128, or random; then the scales, sums and starts of the layout.
+            for (int b = 0; b < blocks; b++)
+            {
+                var block = group.AsSpan(b * blockStride, blockStride);
+                for (int i = 0; i < 512; i++)
+                {
+                    block[i] = (byte)(sbyte)(round % 4 == 0 ? 127 : round % 4 == 1 ? -128 : rng.Next(-128, 128));
+                }
+
+                for (int at = 512; at < blockStride; at += 4)
+                {
+                    bool integer = kQuant ? at >= 768 : at >= 576;
+                    if (integer)
+                    {
+                        BitConverter.TryWriteBytes(block[at..], rng.Next(-4096, 4096));
+                    }
+                    else
+                    {
+                        BitConverter.TryWriteBytes(block[at..], (float)((rng.NextDouble() * 2) - 1));
+                    }
+                }
+            }
+
+            var expected = new float[32];
+            var actual = new float[32];
+            fixed (byte* n = narrow)
+            fixed (byte* w = wideRows)
+            fixed (byte* g = group)
+            fixed (float* e = expected)
+            fixed (float* a = actual)
+            {
+                if (kQuant)
+                {
+                    KKernel(type, n, n + narrowBytes, cols, g, e, e + 16, wide: false);
+                    KKernel(type, w, w + wideBytes, cols, g, a, a + 16, wide: true);
+                }
+                else
+                {
+                    Kernel(type, n, n + narrowBytes, blocks, g, e, e + 16, wide: false);
+                    Kernel(type, w, w + wideBytes, blocks, g, a, a + 16, wide: true);
+                }
+            }
+
+            for (int i = 0; i < 32; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{type} round={round} out={i}: {actual[i]} != {expected[i]}");
             }
         }
     }
@@ -199,14 +337,39 @@ public sealed unsafe class Int8GemmTests
         return activations;
     }
 
-    private static void UnpackRow(GgmlType type, byte* row, int blocks, byte* dst)
+    private static int UnpackedRowBytes(GgmlType type, int blocks, bool wide) => !wide ? Q8_0Gemm.UnpackedRowBytes(blocks) : type switch
+    {
+        GgmlType.Q4_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ4_0.Weights>(blocks),
+        GgmlType.Q5_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ5_0.Weights>(blocks),
+        GgmlType.Q8_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ8_0.Weights>(blocks),
+        _ => Q8_0Gemm.UnpackedRowBytesWide<BlockIQ4_NL.Weights>(blocks),
+    };
+
+    private static void UnpackRow(GgmlType type, byte* row, int blocks, byte* dst, bool wide)
     {
         switch (type)
         {
-            case GgmlType.Q4_0: Q8_0Gemm.UnpackRow<BlockQ4_0.Weights>(row, blocks, dst); break;
-            case GgmlType.Q5_0: Q8_0Gemm.UnpackRow<BlockQ5_0.Weights>(row, blocks, dst); break;
-            case GgmlType.Q8_0: Q8_0Gemm.UnpackRow<BlockQ8_0.Weights>(row, blocks, dst); break;
-            default: Q8_0Gemm.UnpackRow<BlockIQ4_NL.Weights>(row, blocks, dst); break;
+            case GgmlType.Q4_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ4_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ4_0.Weights>(row, blocks, dst); } break;
+            case GgmlType.Q5_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ5_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ5_0.Weights>(row, blocks, dst); } break;
+            case GgmlType.Q8_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ8_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ8_0.Weights>(row, blocks, dst); } break;
+            default: if (wide) { Q8_0Gemm.UnpackRowWide<BlockIQ4_NL.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockIQ4_NL.Weights>(row, blocks, dst); } break;
+        }
+    }
+
+    private static void Kernel(GgmlType type, byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1, bool wide)
+    {
+        if (!wide)
+        {
+            Q8_0Gemm.Kernel2x16(u0, u1, blocks, group, out0, out1);
+            return;
+        }
+
+        switch (type)
+        {
+            case GgmlType.Q4_0: Q8_0Gemm.Kernel2x16Wide<BlockQ4_0.Weights>(u0, u1, blocks, group, out0, out1); break;
+            case GgmlType.Q5_0: Q8_0Gemm.Kernel2x16Wide<BlockQ5_0.Weights>(u0, u1, blocks, group, out0, out1); break;
+            case GgmlType.Q8_0: Q8_0Gemm.Kernel2x16Wide<BlockQ8_0.Weights>(u0, u1, blocks, group, out0, out1); break;
+            default: Q8_0Gemm.Kernel2x16Wide<BlockIQ4_NL.Weights>(u0, u1, blocks, group, out0, out1); break;
         }
     }
 
@@ -220,10 +383,13 @@ public sealed unsafe class Int8GemmTests
         }
     }
 
-    private static void KKernel(GgmlType type, byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+    private static void KKernel(GgmlType type, byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, bool wide)
     {
         switch (type)
         {
+            case GgmlType.Q4_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q5_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q6_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             default: KQuantGemm.Kernel2x16<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;

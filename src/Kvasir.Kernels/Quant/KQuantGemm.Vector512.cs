@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// <see cref="Kernel2x16{TWeights}"/> in 512-bit vectors for AVX-512 machines without AVX-VNNI: sixteen tokens per
+/// zmm, <c>vpmaddubsw</c> products summed in int16 as long as the values' range allows (<see cref="Q8_0Gemm.StepsWide"/>:
+/// a whole sub-block of 32 for Q4_K, half of it for Q5_K, two steps for Q6_K), then <c>vpmaddwd</c> into the int32
+/// sub-block sums. Those are the VNNI kernel's exact sums and the float steps are its steps lane for lane: the same bits.
+/// </summary>
+internal static unsafe partial class KQuantGemm
+{
+    /// <summary>Two unpacked rows of <paramref name="cols"/> values against one packed group of 16 tokens, at 512 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        int subBlocks = cols / TWeights.SubBlock;
+        float* a0 = (float*)(u0 + cols);
+        float* b0 = a0 + subBlocks;
+        float* a1 = (float*)(u1 + cols);
+        float* b1 = a1 + subBlocks;
+        Vector512<float> f0 = default, f1 = default;
+        for (int blk = 0; blk < cols / 32; blk++)
+        {
+            byte* x = group + ((long)blk * BlockStride);
+            uint* w0 = (uint*)(u0 + (blk * 32));
+            uint* w1 = (uint*)(u1 + (blk * 32));
+            var dx = Vector512.Load((float*)(x + ScalesAt));
+            StartWide<TWeights>((int*)(x + LowSumAt), out var i0, out var i1);
+            if (TWeights.SubBlock == 16)
+            {
+                int s = 2 * blk;
+                Q8_0Gemm.StepsWide(TWeights.ValueBits, w0, w1, x, 0, 4, ref i0, ref i1);
+                FoldWide<TWeights>(i0, i1, a0[s], b0[s], a1[s], b1[s], dx, (float*)(x + LowAt), ref f0, ref f1);
+                StartWide<TWeights>((int*)(x + HighSumAt), out i0, out i1);
+                Q8_0Gemm.StepsWide(TWeights.ValueBits, w0, w1, x, 4, 4, ref i0, ref i1);
+                FoldWide<TWeights>(i0, i1, a0[s + 1], b0[s + 1], a1[s + 1], b1[s + 1], dx, (float*)(x + HighAt), ref f0, ref f1);
+            }
+            else
+            {
+                Q8_0Gemm.StepsWide(TWeights.ValueBits, w0, w1, x, 0, 8, ref i0, ref i1);
+                FoldWide<TWeights>(i0, i1, a0[blk], b0[blk], a1[blk], b1[blk], dx, (float*)(x + WholeAt), ref f0, ref f1);
+            }
+        }
+
+        f0.Store(out0);
+        f1.Store(out1);
+    }
+
+    /// <summary><see cref="Start{TWeights}"/> for 16 tokens in one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StartWide<TWeights>(int* sums, out Vector512<int> i0, out Vector512<int> i1)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        if (TWeights.OffsetShift < 0)
+        {
+            i0 = i1 = default;
+            return;
+        }
+
+        i0 = i1 = Vector512<int>.Zero - Vector512.ShiftLeft(Vector512.Load(sums), TWeights.OffsetShift);
+    }
+
+    /// <summary><see cref="Fold{TWeights}"/> for 16 tokens in one vector: the same operations per token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldWide<TWeights>(
+        Vector512<int> i0, Vector512<int> i1, float a0, float b0, float a1, float b1, Vector512<float> dx, float* sums,
+        ref Vector512<float> f0, ref Vector512<float> f1)
+        where TWeights : struct, IKQuantGemmWeights
+    {
+        f0 = Simd.MulAdd(Vector512.ConvertToSingle(i0), Vector512.Create(a0) * dx, f0);
+        f1 = Simd.MulAdd(Vector512.ConvertToSingle(i1), Vector512.Create(a1) * dx, f1);
+        if (TWeights.OffsetShift < 0)
+        {
+            var s = Vector512.Load(sums);
+            f0 = Simd.MulAdd(Vector512.Create(b0), s, f0);
+            f1 = Simd.MulAdd(Vector512.Create(b1), s, f1);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kvasir.Kernels.Quant;
+
+/// <summary>
+/// The 512-bit form of the integer GEMMs for AVX-512 machines without VNNI in .NET's reach (Zen 4: AVX512-VNNI exists
+/// but .NET 10 exposes only the VEX <see cref="AvxVnni"/>, which Zen 4 lacks): the same packed tokens, sixteen tokens
+/// per zmm, products by <c>vpmaddubsw</c> summed in int16 for as many steps as the weights' range allows, then one
+/// <c>vpmaddwd</c> with ones into the int32 sums.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A step multiplies the four bytes g of a weight row's block (broadcast) with the sixteen tokens' four bytes g: one
+/// zmm of the packed group (64 bytes). <c>vpmaddubsw</c> leaves each int16 lane the sum of two u8 × s8 products; a
+/// lane after k steps holds 2k products, each at most u_max · 127 in size (|q| ≤ 127 from Q8_0's rounding), so the
+/// int16 sums are exact while 2k · u_max · 127 ≤ 32767: eight steps (a whole block of 32) for 4-bit values (Q4_0,
+/// Q4_K), four for 5-bit (Q5_K), two for 6-bit (Q6_K). There the int16 sums go through <c>vpmaddwd</c> with ones
+/// into the int32 sums (a flush, see <see cref="StepsPerFlush"/>). Weights of eight bits (Q8_0, IQ4_NL and Q5_0 in the
+/// unsigned form v + 128) are split into nibbles when a row is unpacked, u = 16 · hi + lo: two products per step, each 4-bit,
+/// and the high sums enter with <c>vpmaddwd</c> by 16 instead of 1.
+/// </para>
+/// <para>
+/// The int32 block sums are the exact sums of the VNNI kernels, and the float steps are theirs lane for lane, so both
+/// forms give the same bits. Per block of 32 and two rows a step is three loads, two <c>vpmaddubsw</c> and two
+/// <c>vpaddw</c> (twice the products for the split types) for 128 multiply-adds; the float GEMM spends eight FMAs.
+/// </para>
+/// <para>
+/// Measured against the float GEMM these replace there (Zen 5 with AVX-VNNI hidden from .NET by
+/// <c>DOTNET_EnableAVXVNNI=0</c>, the benchmark program, ratios to llama.cpp in the same run; see docs/benchmarks.md):
+/// L Q4_K_M prefill 0.90× → 1.37×, 16 sequences 0.88× → 1.42×; M Q8_0 16 sequences 1.17× → 1.60×, prefill equal
+/// (the split 8-bit types do as many operations per product as the FMAs).
+/// </para>
+/// <code>
+/// unpacked weight row of an 8-bit type: per block b, lo[32] then hi[32] (64 bytes), then float d[blocks]
+/// unpacked row of Q4_0: as <see cref="UnpackRow{TWeights}"/>
+/// </code>
+/// </remarks>
+internal static unsafe partial class Q8_0Gemm
+{
+    /// <summary>Whether the 512-bit kernels replace the AVX-VNNI ones at <paramref name="width"/>: AVX-512 without AVX-VNNI.</summary>
+    public static bool UsesWideKernel(SimdWidth width) => width >= SimdWidth.V512 && !AvxVnni.IsSupported;
+
+    /// <summary>Bits of the unsigned weight values of <typeparamref name="TWeights"/>: 4 (Q4_0), 8 (Q8_0, IQ4_NL, Q5_0: the types without an offset unpack as v + 128).</summary>
+    public static int ValueBits<TWeights>()
+        where TWeights : struct, IQ8_0Weights => TWeights.OffsetShift >= 0 ? TWeights.OffsetShift + 1 : 8;
+
+    /// <summary>Steps (four bytes each) whose <c>vpmaddubsw</c> sums stay exact in int16 for values of <paramref name="bits"/> bits (at most 6).</summary>
+    public static int StepsPerFlush(int bits) => bits <= 4 ? 8 : bits == 5 ? 4 : 2;
+
+    /// <summary>Bytes of one unpacked weight row for <see cref="Kernel2x16Wide{TWeights}"/>.</summary>
+    public static int UnpackedRowBytesWide<TWeights>(int blocks)
+        where TWeights : struct, IQ8_0Weights => ValueBits<TWeights>() == 8 ? blocks * ((2 * BlockQ8_0.BlockSize) + sizeof(float)) : UnpackedRowBytes(blocks);
+
+    /// <summary>One weight row for <see cref="Kernel2x16Wide{TWeights}"/>: 8-bit values split into nibbles (see the remarks).</summary>
+    public static void UnpackRowWide<TWeights>(byte* row, int blocks, byte* dst)
+        where TWeights : struct, IQ8_0Weights
+    {
+        if (ValueBits<TWeights>() != 8)
+        {
+            UnpackRow<TWeights>(row, blocks, dst);
+            return;
+        }
+
+        var mask = Vector256.Create((byte)0x0F);
+        for (int b = 0; b < blocks; b++)
+        {
+            var u = TWeights.Unpack(ref *(row + ((long)b * TWeights.BlockBytes))) ^ Vector256.Create((byte)0x80);
+            byte* e = dst + ((long)b * 2 * BlockQ8_0.BlockSize);
+            (u & mask).Store(e);
+            (Vector256.ShiftRightLogical(u.AsUInt16(), 4).AsByte() & mask).Store(e + BlockQ8_0.BlockSize);
+        }
+
+        UnpackScales<TWeights>(row, blocks, (float*)(dst + ((long)blocks * 2 * BlockQ8_0.BlockSize)));
+    }
+
+    /// <summary>
+    /// <see cref="Kernel2x16"/> in 512-bit vectors without VNNI (see the remarks): the same results bit for bit, from
+    /// rows unpacked by <see cref="UnpackRowWide{TWeights}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1)
+        where TWeights : struct, IQ8_0Weights
+    {
+        bool split = ValueBits<TWeights>() == 8;
+        int blockBytes = split ? 2 * BlockQ8_0.BlockSize : BlockQ8_0.BlockSize;
+        float* d0 = (float*)(u0 + ((long)blocks * blockBytes));
+        float* d1 = (float*)(u1 + ((long)blocks * blockBytes));
+        Vector512<float> f0 = default, f1 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* x = group + ((long)b * BlockStride);
+            uint* w0 = (uint*)(u0 + (b * blockBytes));
+            uint* w1 = (uint*)(u1 + (b * blockBytes));
+            var i0 = Vector512.Load((int*)(x + StartsAt));
+            var i1 = i0;
+            if (split)
+            {
+                StepsSplit(w0, w1, x, ref i0, ref i1);
+            }
+            else
+            {
+                StepsWide(ValueBits<TWeights>(), w0, w1, x, 0, 8, ref i0, ref i1);
+            }
+
+            var dx = Vector512.Load((float*)(x + ScalesAt));
+            f0 = Simd.MulAdd(Vector512.ConvertToSingle(i0), Vector512.Create(d0[b]) * dx, f0);
+            f1 = Simd.MulAdd(Vector512.ConvertToSingle(i1), Vector512.Create(d1[b]) * dx, f1);
+        }
+
+        f0.Store(out0);
+        f1.Store(out1);
+    }
+
+    /// <summary>
+    /// Steps first..first + count − 1 (count 4 or 8, a constant where inlined) of two rows of <paramref name="bits"/>-bit
+    /// values into the int32 sums <paramref name="i0"/>, <paramref name="i1"/>, flushed as often as their range requires.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StepsWide(int bits, uint* w0, uint* w1, byte* x, int first, int count, ref Vector512<int> i0, ref Vector512<int> i1)
+    {
+        int perFlush = StepsPerFlush(bits);
+        Vector512<short> s0 = default, s1 = default;
+        StepWide(w0, w1, x, first, ref s0, ref s1);
+        StepWide(w0, w1, x, first + 1, ref s0, ref s1);
+        if (perFlush == 2)
+        {
+            FlushWide(ref i0, ref s0, ref i1, ref s1);
+        }
+
+        StepWide(w0, w1, x, first + 2, ref s0, ref s1);
+        StepWide(w0, w1, x, first + 3, ref s0, ref s1);
+        if (perFlush <= 4 || count == 4)
+        {
+            FlushWide(ref i0, ref s0, ref i1, ref s1);
+        }
+
+        if (count == 8)
+        {
+            StepWide(w0, w1, x, first + 4, ref s0, ref s1);
+            StepWide(w0, w1, x, first + 5, ref s0, ref s1);
+            if (perFlush == 2)
+            {
+                FlushWide(ref i0, ref s0, ref i1, ref s1);
+            }
+
+            StepWide(w0, w1, x, first + 6, ref s0, ref s1);
+            StepWide(w0, w1, x, first + 7, ref s0, ref s1);
+            FlushWide(ref i0, ref s0, ref i1, ref s1);
+        }
+    }
+
+    /// <summary>
+    /// All eight steps of a block of two rows of 8-bit values split into nibbles (<see cref="UnpackRowWide{TWeights}"/>:
+    /// lo at <paramref name="w0"/>, hi 32 bytes on): the int16 sums of each half stay exact over the block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepsSplit(uint* w0, uint* w1, byte* x, ref Vector512<int> i0, ref Vector512<int> i1)
+    {
+        Vector512<short> lo0 = default, lo1 = default, hi0 = default, hi1 = default;
+        SplitStep(w0, w1, x, 0, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 1, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 2, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 3, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 4, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 5, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 6, ref lo0, ref lo1, ref hi0, ref hi1);
+        SplitStep(w0, w1, x, 7, ref lo0, ref lo1, ref hi0, ref hi1);
+
+        var sixteen = Vector512.Create((short)16);
+        i0 += Int8Simd.MultiplyAddAdjacent(lo0, Vector512<short>.One) + Int8Simd.MultiplyAddAdjacent(hi0, sixteen);
+        i1 += Int8Simd.MultiplyAddAdjacent(lo1, Vector512<short>.One) + Int8Simd.MultiplyAddAdjacent(hi1, sixteen);
+    }
+
+    /// <summary>Step g of two rows split into nibbles: the tokens loaded once for both halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitStep(
+        uint* w0, uint* w1, byte* x, int g, ref Vector512<short> lo0, ref Vector512<short> lo1, ref Vector512<short> hi0, ref Vector512<short> hi1)
+    {
+        var tokens = Vector512.Load((sbyte*)(x + (g * 64)));
+        lo0 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w0[g]).AsByte(), tokens);
+        lo1 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w1[g]).AsByte(), tokens);
+        hi0 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w0[8 + g]).AsByte(), tokens);
+        hi1 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w1[8 + g]).AsByte(), tokens);
+    }
+
+    /// <summary>
+    /// Step g of two rows at 512 bits: the rows' four bytes g broadcast against the sixteen tokens' (one zmm of the
+    /// packed block), the pair sums added to the int16 sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StepWide(uint* w0, uint* w1, byte* x, int g, ref Vector512<short> s0, ref Vector512<short> s1)
+    {
+        var tokens = Vector512.Load((sbyte*)(x + (g * 64)));
+        s0 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w0[g]).AsByte(), tokens);
+        s1 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w1[g]).AsByte(), tokens);
+    }
+
+    /// <summary>The int16 sums into the int32 sums (<c>vpmaddwd</c> with ones), and cleared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FlushWide(ref Vector512<int> i0, ref Vector512<short> s0, ref Vector512<int> i1, ref Vector512<short> s1)
+    {
+        i0 += Int8Simd.MultiplyAddAdjacent(s0, Vector512<short>.One);
+        i1 += Int8Simd.MultiplyAddAdjacent(s1, Vector512<short>.One);
+        s0 = default;
+        s1 = default;
+    }
+}
