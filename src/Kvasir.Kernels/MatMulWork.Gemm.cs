@@ -52,11 +52,17 @@ internal readonly unsafe partial struct MatMulWork
                 LoadRows(r, groupRows, buffer, w);
                 int kernelRows = rowGroup == WideRowGroup && groupRows > RowGroup ? WideRowGroup : RowGroup;
 
+                // Batched decode: the kernel over this group is short, so the next group's rows are asked for into L2
+                // while it runs, instead of stalling their dequantization on memory (the 8 × 16 kernel spreads the
+                // requests over its columns; others get them up front). Without such rows it prefetches the tokens.
+                byte* next = (byte*)xp;
                 if (tokens <= 16 && _type != Quant.GgmlType.F32 && r + groupRows < r1)
                 {
-                    // Batched decode: the kernel over this group is short, so the next group's rows are asked for
-                    // now, into L2, instead of stalling its dequantization on memory.
-                    PrefetchL2(_weights + ((r + groupRows) * _rowBytes), Math.Min(rowGroup, r1 - r - groupRows) * _rowBytes);
+                    next = _weights + ((r + groupRows) * _rowBytes);
+                    if (kernelRows != WideRowGroup)
+                    {
+                        PrefetchL2(next, Math.Min(rowGroup, r1 - r - groupRows) * _rowBytes);
+                    }
                 }
 
                 for (int i = groupRows; i < kernelRows; i++)
@@ -70,7 +76,7 @@ internal readonly unsafe partial struct MatMulWork
                     float* xm = xp + ((long)(t0 + m) * cols);
                     if (kernelRows == WideRowGroup)
                     {
-                        Kernel8x16Wide(w, xm, cols, tile);
+                        Kernel8x16Wide(w, xm, cols, tile, next);
                     }
                     else if (wideTiles)
                     {
