@@ -65,12 +65,9 @@ internal readonly unsafe partial struct MatMulWork
             for (int r = r0; r < r1; r += 2)
             {
                 int pairRows = Math.Min(2, r1 - r);
-                if (r + Int8GemmPrefetchRows < r1)
-                {
-                    // A pair's kernel is short at 16 tokens: the rows two pairs ahead are asked for now (into L2), so
-                    // that their unpacking does not wait on memory.
-                    PrefetchL2(_weights + ((r + Int8GemmPrefetchRows) * _rowBytes), Math.Min(2, r1 - r - Int8GemmPrefetchRows) * _rowBytes);
-                }
+                // A pair's kernel is short at 16 tokens: the rows two pairs ahead are asked for into L2 while it runs
+                // (a line per block of 32, by the first group's kernel), so that their unpacking does not wait on memory.
+                byte* ahead = r + Int8GemmPrefetchRows < r1 ? _weights + ((r + Int8GemmPrefetchRows) * _rowBytes) : null;
 
                 TRows.Unpack(_weights + (r * _rowBytes), _cols, u0);
                 if (pairRows == 2)
@@ -80,7 +77,7 @@ internal readonly unsafe partial struct MatMulWork
 
                 for (int g = g0; g < g1; g++)
                 {
-                    TRows.Kernel(u0, pairRows == 2 ? u1 : u0, _cols, _activations + (g * groupBytes), out0, out1);
+                    TRows.Kernel(u0, pairRows == 2 ? u1 : u0, _cols, _activations + (g * groupBytes), out0, out1, g == g0 ? ahead : null);
                     int m = (g - g0) * Q8_0Gemm.GroupTokens;
                     int width = Math.Min(Q8_0Gemm.GroupTokens, tokens - m);
                     new ReadOnlySpan<float>(out0, width).CopyTo(new Span<float>(band + ((r - bandStart) * passTokens) + m, width));
@@ -113,7 +110,7 @@ internal unsafe interface IInt8GemmRows
     static abstract void Unpack(byte* row, int cols, byte* dst);
 
     /// <summary>Two unpacked rows against one group: 16 results each.</summary>
-    static abstract void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1);
+    static abstract void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch);
 }
 
 /// <summary><see cref="Q8_0Gemm"/> for one weight type of the Q8_0 family.</summary>
@@ -126,8 +123,8 @@ internal readonly unsafe struct Q8_0GemmRows<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRow<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
-        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1);
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
 }
 
 /// <summary><see cref="KQuantGemm"/> for one K-quant weight type.</summary>
@@ -140,8 +137,8 @@ internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
-        KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1);
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
 }
 
 /// <summary><see cref="Q8_0Gemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one weight type of the Q8_0 family.</summary>
@@ -154,8 +151,8 @@ internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRowWide<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
-        Q8_0Gemm.Kernel2x16Wide<TWeights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1);
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16Wide<TWeights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
 }
 
 /// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one K-quant weight type.</summary>
@@ -168,6 +165,6 @@ internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1) =>
-        KQuantGemm.Kernel2x16Wide<TWeights>(u0, u1, cols, group, out0, out1);
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        KQuantGemm.Kernel2x16Wide<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kvasir.Kernels.Quant;
 
@@ -13,7 +14,7 @@ internal static unsafe partial class KQuantGemm
 {
     /// <summary>Two unpacked rows of <paramref name="cols"/> values against one packed group of 16 tokens, at 512 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch = null)
         where TWeights : struct, IKQuantGemmWeights
     {
         int subBlocks = cols / TWeights.SubBlock;
@@ -24,6 +25,11 @@ internal static unsafe partial class KQuantGemm
         Vector512<float> f0 = default, f1 = default;
         for (int blk = 0; blk < cols / 32; blk++)
         {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                Sse.Prefetch1(prefetch + (blk * 64));
+            }
+
             byte* x = group + ((long)blk * BlockStride);
             uint* w0 = (uint*)(u0 + (blk * 32));
             uint* w1 = (uint*)(u1 + (blk * 32));

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kvasir.Kernels.Quant;
 
@@ -120,9 +121,12 @@ internal static unsafe partial class KQuantGemm
         }
     }
 
-    /// <summary>Two unpacked rows of <paramref name="cols"/> values against one packed group of 16 tokens.</summary>
+    /// <summary>
+    /// Two unpacked rows of <paramref name="cols"/> values against one packed group of 16 tokens; one line from
+    /// <paramref name="prefetch"/> per block of 32 into L2 unless it is null (see <see cref="Q8_0Gemm.Kernel2x16"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel2x16<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1)
+    public static void Kernel2x16<TWeights>(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch = null)
         where TWeights : struct, IKQuantGemmWeights
     {
         int subBlocks = cols / TWeights.SubBlock;
@@ -133,6 +137,11 @@ internal static unsafe partial class KQuantGemm
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
         for (int blk = 0; blk < cols / 32; blk++)
         {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                Sse.Prefetch1(prefetch + (blk * 64));
+            }
+
             byte* x = group + ((long)blk * BlockStride);
             uint* w0 = (uint*)(u0 + (blk * 32));
             uint* w1 = (uint*)(u1 + (blk * 32));

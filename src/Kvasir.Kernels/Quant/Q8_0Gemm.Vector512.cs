@@ -80,7 +80,7 @@ internal static unsafe partial class Q8_0Gemm
     /// rows unpacked by <see cref="UnpackRowWide{TWeights}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1)
+    public static void Kernel2x16Wide<TWeights>(byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1, byte* prefetch = null)
         where TWeights : struct, IQ8_0Weights
     {
         bool split = ValueBits<TWeights>() == 8;
@@ -90,6 +90,11 @@ internal static unsafe partial class Q8_0Gemm
         Vector512<float> f0 = default, f1 = default;
         for (int b = 0; b < blocks; b++)
         {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                Sse.Prefetch1(prefetch + (b * 64));
+            }
+
             byte* x = group + ((long)b * BlockStride);
             uint* w0 = (uint*)(u0 + (b * blockBytes));
             uint* w1 = (uint*)(u1 + (b * blockBytes));

@@ -150,15 +150,23 @@ internal static unsafe partial class Q8_0Gemm
 
     /// <summary>
     /// Two unpacked rows against one packed group of 16 tokens: <c>out0[t]</c> and <c>out1[t]</c> for t &lt; 16.
+    /// Unless <paramref name="prefetch"/> is null, one line from it on per block is asked for into L2 as the kernel
+    /// goes: the weights of the rows after next, spread so that the requests do not queue up at once (kbench, Q8_0
+    /// 16 tokens, two threads: 1.05–1.21× against one burst before the kernel; K-quants unchanged).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel2x16(byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1)
+    public static void Kernel2x16(byte* u0, byte* u1, int blocks, byte* group, float* out0, float* out1, byte* prefetch = null)
     {
         float* d0 = (float*)(u0 + ((long)blocks * BlockQ8_0.BlockSize));
         float* d1 = (float*)(u1 + ((long)blocks * BlockQ8_0.BlockSize));
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
         for (int b = 0; b < blocks; b++)
         {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                Sse.Prefetch1(prefetch + (b * 64));
+            }
+
             byte* x = group + ((long)b * BlockStride);
             uint* w0 = (uint*)(u0 + (b * BlockQ8_0.BlockSize));
             uint* w1 = (uint*)(u1 + (b * BlockQ8_0.BlockSize));
