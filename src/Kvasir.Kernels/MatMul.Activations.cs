@@ -68,7 +68,29 @@ public static unsafe partial class MatMul
             // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs (micro-tiles
             // of 48 tokens for the Vector512 kernels, else 24; the tile size stands in the row-bytes slot, so that a
             // product of the group reuses only packing of its own layout).
+            // F16 weights with wide tiles: the packed tokens times 2^112, so that rows widen without a multiply
+            // (RowF16.WidenScaledDown); tokens with |x| ≥ 2^16 keep the plain packing.
             bool wide = work.WideTiles;
+            long packedFloats = MatMulWork.PackedFloats(n, cols, wide);
+            if (work.PrescalesPackedTokens)
+            {
+                prepared = new PreparedActivations(PreparedKind.PackedPrescaled, GgmlType.F16, null, MatMulWork.MicroTileTokens(wide));
+                if (reuse.Matches(prepared))
+                {
+                    prepared = reuse;
+                    return work.WithPrescaledPackedTokens((float*)reuse.Data);
+                }
+
+                float* scaled = (float*)ActivationBuffer(packedFloats * sizeof(float), slot);
+                MatMulWork.PackTokens(xp, n, cols, scaled, wide);
+                var all = new Span<float>(scaled, checked((int)packedFloats));
+                if (RowF16.TryPrescale(all, all))
+                {
+                    prepared = prepared.At((byte*)scaled);
+                    return work.WithPrescaledPackedTokens(scaled);
+                }
+            }
+
             prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, MatMulWork.MicroTileTokens(wide));
             if (reuse.Matches(prepared))
             {
@@ -76,7 +98,7 @@ public static unsafe partial class MatMul
                 return work.WithPackedTokens((float*)reuse.Data);
             }
 
-            float* packed = (float*)ActivationBuffer(MatMulWork.PackedFloats(n, cols, wide) * sizeof(float), slot);
+            float* packed = (float*)ActivationBuffer(packedFloats * sizeof(float), slot);
             MatMulWork.PackTokens(xp, n, cols, packed, wide);
             prepared = prepared.At((byte*)packed);
             return work.WithPackedTokens(packed);
@@ -203,6 +225,7 @@ public static unsafe partial class MatMul
         Int8,
         Int8Gemm,
         Packed,
+        PackedPrescaled,
         Prescaled,
     }
 

@@ -125,6 +125,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly float* _packedTokens;     // the GEMM's tokens, packed by PackTokens (n ≥ GemmMinTokens)
     private readonly SimdWidth _width;         // the widest vectors the kernels may use (Simd.Best; V512 in tests runs in software)
     private readonly bool _int8Gemm;           // _activations are packed groups of tokens for Q8_0Gemm or KQuantGemm
+    private readonly bool _prescaledTokens;    // _packedTokens carry 2^112 and F16 rows widen to w · 2^-112 (RowF16.WidenScaledDown)
 
     public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk, SimdWidth width)
     {
@@ -161,10 +162,11 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _int8Gemm = true;
     }
 
-    private MatMulWork(in MatMulWork work, float* packedTokens)
+    private MatMulWork(in MatMulWork work, float* packedTokens, bool prescaled)
     {
         this = work;
         _packedTokens = packedTokens;
+        _prescaledTokens = prescaled;
     }
 
     /// <summary>Whether the GEMM runs the Vector512 kernels, on tokens packed in micro-tiles of 48 (else 24).</summary>
@@ -174,7 +176,21 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// This job on the GEMM path, with the tokens already packed by <see cref="PackTokens"/> in micro-tiles of
     /// <see cref="MicroTileTokens"/>(<see cref="WideTiles"/>).
     /// </summary>
-    public MatMulWork WithPackedTokens(float* packedTokens) => new(this, packedTokens);
+    public MatMulWork WithPackedTokens(float* packedTokens) => new(this, packedTokens, prescaled: false);
+
+    /// <summary>
+    /// <see cref="WithPackedTokens"/> for F16 weights with wide tiles, the packed tokens multiplied by 2^112
+    /// (<see cref="RowF16.TryPrescale"/>): rows then widen to w · 2^-112 (<see cref="RowF16.WidenScaledDown"/>), the same
+    /// products for fewer instructions.
+    /// </summary>
+    public MatMulWork WithPrescaledPackedTokens(float* packedTokens)
+    {
+        Debug.Assert(_type == GgmlType.F16 && WideTiles, "only F16 rows widen scaled down, and only the wide tiles ask for it");
+        return new(this, packedTokens, prescaled: true);
+    }
+
+    /// <summary>Whether this job's products would take <see cref="WithPrescaledPackedTokens"/> (F16 weights, wide tiles).</summary>
+    public bool PrescalesPackedTokens => _type == GgmlType.F16 && WideTiles;
 
     /// <summary>This job on <see cref="Q8_0Gemm"/>, with the tokens already quantized and packed by <see cref="Q8_0Gemm.Pack"/>.</summary>
     public MatMulWork WithInt8Gemm(byte* packed) => new(this, packed);
@@ -316,7 +332,14 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
             else
             {
                 w[i] = buffer + (i * _cols);
-                Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), _width);
+                if (_prescaledTokens)
+                {
+                    RowF16.WidenScaledDown((ushort*)row, w[i], _cols, _width);
+                }
+                else
+                {
+                    Dequantize.RowUnchecked(_type, new ReadOnlySpan<byte>(row, (int)_rowBytes), new Span<float>(w[i], _cols), _width);
+                }
             }
         }
     }

@@ -46,6 +46,48 @@ public sealed class MatMulTests : IDisposable
         Check(type, rows: 22, cols: 2048, n: 217, new Random(70));
     }
 
+    [Fact]
+    public void Compute_WideGemm_F16_PrescaledTokens_GiveTheVector256Bits_AndFallBackOnLargeTokensAndInfinities()
+    {
+        // With wide tiles F16 rows widen to w · 2^-112 against tokens times 2^112 (RowF16.WidenScaledDown): the same
+        // products. A token of magnitude 2^16 or more keeps the plain packing; a row holding an infinity widens exactly
+        // and is scaled. Rows of subnormal halves, one with +inf; 16 tokens (the 8 × 16 kernel) and 49 (4 × 48, 4 × 16).
+        const int rows = 12, cols = 133;
+        var rng = new Random(88);
+        var weights = TestData.RandomRow(GgmlType.F16, rows * cols, rng);
+        var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(weights.AsSpan());
+        for (int j = 0; j < cols; j++)
+        {
+            halves[(3 * cols) + j] = (ushort)(rng.Next(1, 1024) | (rng.Next(2) << 15)); // subnormal halves of either sign
+        }
+
+        halves[(7 * cols) + 40] = 0x7C00; // +inf
+        foreach (int n in new[] { 16, 49 })
+        {
+            foreach (float large in new[] { 0f, 70000f })
+            {
+                var x = TestData.Floats(rng, n * cols, 2);
+                if (large != 0)
+                {
+                    x[(5 * cols) + 17] = -large;
+                }
+
+                var narrow = new float[n * rows];
+                var wide = new float[n * rows];
+                MatMul.Compute(GgmlType.F16, weights, rows, cols, x, narrow, n, _three, MatMulActivations.Float, SimdWidth.V256);
+                MatMul.Compute(GgmlType.F16, weights, rows, cols, x, wide, n, _three, MatMulActivations.Float, SimdWidth.V512);
+                for (int i = 0; i < narrow.Length; i++)
+                {
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]) || (float.IsNaN(narrow[i]) && float.IsNaN(wide[i])),
+                        $"n={n} large={large} at {i}: {wide[i]} != {narrow[i]}");
+                }
+
+                Assert.True(float.IsInfinity(wide[7]) || float.IsNaN(wide[7]), "the row with +inf stays infinite");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]

@@ -15,7 +15,7 @@ namespace Kvasir.Kernels.Quant;
 /// subnormals); float → half rounds to nearest even (the F. Giesen method). Both are bit-exact with
 /// <see cref="Half"/>'s conversions for every non-NaN value; NaN stays NaN.
 /// </remarks>
-internal static class RowF16
+internal static partial class RowF16
 {
     private const uint TwoPow112Bits = 0x77800000;
 

@@ -40,6 +40,52 @@ public class RowF16Tests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public unsafe void WidenScaledDown_EveryHalf_IsItsValueTimesTwoToTheMinus112_Exactly(bool wide)
+    {
+        var width = wide ? SimdWidth.V512 : SimdWidth.V256;
+        // All 65536 halves scrambled (V512 runs in software without AVX-512; V256 takes the scalar loop): subnormal
+        // halves become subnormal floats, infinities and NaN survive through the exact widening. 65531 halves leave a
+        // tail of 27 past the 32-half vectors.
+        var halves = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        new Random(6).Shuffle(halves);
+        var finite = halves.Where(h => (h & 0x7C00) != 0x7C00).ToArray();
+        double scale = Math.Pow(2, -112);
+        foreach (int count in new[] { 65536, 65531 })
+        {
+            var y = new float[count];
+            fixed (ushort* src = halves)
+            fixed (float* dst = y)
+            {
+                Assert.False(RowF16.TryWidenScaledDown(src, dst, count, width));
+                RowF16.WidenScaledDown(src, dst, count, width);
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                float expected = (float)((double)(float)BitConverter.UInt16BitsToHalf(halves[i]) * scale);
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(expected) && float.IsNaN(y[i])),
+                    $"half 0x{halves[i]:X4} at {i}: {y[i]} != {expected}");
+            }
+        }
+
+        var z = new float[finite.Length];
+        fixed (ushort* src = finite)
+        fixed (float* dst = z)
+        {
+            Assert.True(RowF16.TryWidenScaledDown(src, dst, finite.Length, width));
+        }
+
+        for (int i = 0; i < finite.Length; i++)
+        {
+            float expected = (float)((double)(float)BitConverter.UInt16BitsToHalf(finite[i]) * scale);
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(z[i]));
+        }
+    }
+
     [Fact]
     public unsafe void TryWidenFinite_EveryFiniteHalf_IsExact_AndRefusesInfinityAndNaN()
     {
