@@ -67,40 +67,16 @@ public static unsafe partial class MatMul
         {
             // Prefill and batches: tokens packed once here for the outer-product kernel every chunk runs (micro-tiles
             // of 48 tokens for the Vector512 kernels, else 24; the tile size stands in the row-bytes slot, so that a
-            // product of the group reuses only packing of its own layout).
-            // F16 weights with wide tiles: the packed tokens times 2^112, so that rows widen without a multiply
-            // (RowF16.WidenScaledDown); tokens with |x| ≥ 2^16 keep the plain packing.
+            // product of the group reuses only packing of its own layout). F16 weights with wide tiles: the packed
+            // tokens times 2^112, so that rows widen without a multiply (RowF16.WidenScaledDown); tokens with
+            // |x| ≥ 2^16 keep the plain packing.
             bool wide = work.WideTiles;
-            long packedFloats = MatMulWork.PackedFloats(n, cols, wide);
-            if (work.PrescalesPackedTokens)
+            if (work.PrescalesPackedTokens && TryPackTokens(xp, n, cols, wide, prescaled: true, slot, reuse, out prepared, out float* scaled))
             {
-                prepared = new PreparedActivations(PreparedKind.PackedPrescaled, GgmlType.F16, null, MatMulWork.MicroTileTokens(wide));
-                if (reuse.Matches(prepared))
-                {
-                    prepared = reuse;
-                    return work.WithPrescaledPackedTokens((float*)reuse.Data);
-                }
-
-                float* scaled = (float*)ActivationBuffer(packedFloats * sizeof(float), slot);
-                MatMulWork.PackTokens(xp, n, cols, scaled, wide);
-                var all = new Span<float>(scaled, checked((int)packedFloats));
-                if (RowF16.TryPrescale(all, all))
-                {
-                    prepared = prepared.At((byte*)scaled);
-                    return work.WithPrescaledPackedTokens(scaled);
-                }
+                return work.WithPrescaledPackedTokens(scaled);
             }
 
-            prepared = new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, MatMulWork.MicroTileTokens(wide));
-            if (reuse.Matches(prepared))
-            {
-                prepared = reuse;
-                return work.WithPackedTokens((float*)reuse.Data);
-            }
-
-            float* packed = (float*)ActivationBuffer(packedFloats * sizeof(float), slot);
-            MatMulWork.PackTokens(xp, n, cols, packed, wide);
-            prepared = prepared.At((byte*)packed);
+            TryPackTokens(xp, n, cols, wide, prescaled: false, slot, reuse, out prepared, out float* packed);
             return work.WithPackedTokens(packed);
         }
 
@@ -130,6 +106,41 @@ public static unsafe partial class MatMul
         }
 
         return work;
+    }
+
+    /// <summary>
+    /// Tokens packed for the GEMM (<see cref="MatMulWork.PackTokens"/>) into buffer <paramref name="slot"/>, or
+    /// <paramref name="reuse"/>'s packing where it is the same; <paramref name="prescaled"/>: times 2^112 as well, false
+    /// (nothing prepared) where a token's magnitude is 2^16 or more.
+    /// </summary>
+    private static bool TryPackTokens(
+        float* xp, int n, int cols, bool wide, bool prescaled, int slot, PreparedActivations reuse, out PreparedActivations prepared, out float* packed)
+    {
+        prepared = prescaled
+            ? new PreparedActivations(PreparedKind.PackedPrescaled, GgmlType.F16, null, MatMulWork.MicroTileTokens(wide))
+            : new PreparedActivations(PreparedKind.Packed, GgmlType.F32, null, MatMulWork.MicroTileTokens(wide));
+        if (reuse.Matches(prepared))
+        {
+            prepared = reuse;
+            packed = (float*)reuse.Data;
+            return true;
+        }
+
+        long floats = MatMulWork.PackedFloats(n, cols, wide);
+        packed = (float*)ActivationBuffer(floats * sizeof(float), slot);
+        MatMulWork.PackTokens(xp, n, cols, packed, wide);
+        if (prescaled)
+        {
+            var all = new Span<float>(packed, checked((int)floats));
+            if (!RowF16.TryPrescale(all, all))
+            {
+                prepared = default;
+                return false;
+            }
+        }
+
+        prepared = prepared.At((byte*)packed);
+        return true;
     }
 
     /// <summary>
