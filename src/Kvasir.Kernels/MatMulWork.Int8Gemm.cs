@@ -50,7 +50,9 @@ internal readonly unsafe partial struct MatMulWork
     {
         const int passTokens = Int8GemmGroupsPerPass * Q8_0Gemm.GroupTokens;
         long groupBytes = TRows.GroupBytes(_cols);
-        byte* u0 = (byte*)RowScratch(); // (WideRowGroup + 1) · cols floats: room for two unpacked rows (at most 1.5 · cols bytes each)
+        // (WideRowGroup + 1) · cols floats: room for two unpacked rows of at most 2.125 · cols bytes each (the split
+        // 8-bit rows of Q8_0Gemm.UnpackRowWide).
+        byte* u0 = (byte*)RowScratch();
         byte* u1 = (byte*)AlignUp(u0 + TRows.UnpackedRowBytes(_cols));
         float* band = stackalloc float[BandRows * passTokens];
         float* out0 = stackalloc float[Q8_0Gemm.GroupTokens];
