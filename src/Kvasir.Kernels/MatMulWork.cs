@@ -51,8 +51,9 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// Where the machine has AVX-VNNI or AVX-512, the Q8_0 family, Q4_K, Q5_K and Q6_K keep the integer path at every
     /// count: from <see cref="Int8GemmMinTokens"/> on they run an integer GEMM (see <see cref="UsesInt8Gemm"/>).
     /// With 512-bit vectors (Zen 5, kbench, two threads, 5632 × 2048) the GEMM's Vector512 kernels overtake Q4_K's too:
-    /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so there Q4_K
-    /// switches at 24 like Q5_K and Q6_K.
+    /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so where 512-bit
+    /// vectors have no integer GEMM Q4_K switches at 24 like Q5_K and Q6_K. Since AVX-512 machines without AVX-VNNI
+    /// got the 512-bit integer GEMMs, that is only a test's V512 run in software on a machine without AVX-512BW.
     /// </summary>
     public static int Int8MaxTokens(GgmlType type, SimdWidth width) => type switch
     {
