@@ -267,7 +267,7 @@ internal static partial class BlockQ4_K
     /// <summary>The two fp16 values at <paramref name="block"/> widened: [h0, h1, 0, 0].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> HalvesPair(ref byte block) =>
-        RowF16.ToSingle(Sse41.ConvertToVector128Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref block)).AsUInt16()).AsUInt32());
+        Vector128.Create(QuantSimd.ReadHalf(ref block), QuantSimd.ReadHalf(ref Unsafe.Add(ref block, 2)), 0, 0);
 
     /// <inheritdoc cref="HalvesPair(ref byte)"/>
     private static unsafe Vector128<float> HalvesPair(byte* block) => HalvesPair(ref *block);

@@ -210,12 +210,20 @@ internal static class Int8Simd
     /// load, one <c>vpsrlvw</c> (by 0 in the lower half, 4 in the upper) and one and; elsewhere the two halves on AVX2.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector512<byte> SplitNibbles(byte* packed)
+    public static unsafe Vector512<byte> SplitNibbles(byte* packed) => SplitNibbles(packed, NibbleShifts());
+
+    /// <summary>The per-lane shifts <see cref="SplitNibbles(byte*, Vector512{ushort})"/> takes: 0 in the lower half, 4 in the upper.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ushort> NibbleShifts() =>
+        Vector512.Create(0UL, 0, 0, 0, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004).AsUInt16();
+
+    /// <summary><see cref="SplitNibbles(byte*)"/> with its shifts (<see cref="NibbleShifts"/>) made once, outside a loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<byte> SplitNibbles(byte* packed, Vector512<ushort> shifts)
     {
         var mask = Vector512.Create((byte)0x0F);
         if (Avx512BW.IsSupported)
         {
-            var shifts = Vector512.Create(0UL, 0, 0, 0, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004).AsUInt16();
             var both = Avx512F.BroadcastVector256ToVector512((ulong*)packed).AsUInt16();
             return Avx512BW.ShiftRightLogicalVariable(both, shifts).AsByte() & mask;
         }
@@ -228,6 +236,12 @@ internal static class Int8Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> InAllLanes(Vector128<short> scales)
     {
+        if (Avx512F.IsSupported)
+        {
+            var wide = scales.ToVector256Unsafe().ToVector512Unsafe().AsInt32();
+            return Avx512F.Shuffle4x128(wide, wide, 0).AsByte();
+        }
+
         var two = Vector256.Create(scales, scales);
         return Vector512.Create(two, two).AsByte();
     }

@@ -17,13 +17,24 @@ internal static class QuantSimd
     /// </summary>
     private static readonly ulong[] HighBit16 = BuildHighBitTable();
 
+    /// <summary>Every half's float, by its bits (256 KB, built on first use).</summary>
+    private static readonly float[] HalfTable = BuildHalfTable();
+
     /// <summary>
-    /// Reads a little-endian IEEE half and widens it to float, exactly (the block scales of the hot loops), in one lane of
-    /// <see cref="RowF16.ToSingle(Vector128{uint})"/>: no branches, and no float arithmetic on a subnormal.
+    /// The first of the 65536 floats of every fp16 bit pattern: <c>Unsafe.Add(ref HalfToSingle, bits)</c> widens a
+    /// half exactly in one load, as ggml does where it has no F16C. For the one-token decode loops, whose two scales per
+    /// super-block took about 15 instructions through <see cref="RowF16.ToSingle(Vector128{uint})"/>; the few scales
+    /// of a model touch few of the table's lines.
+    /// </summary>
+    public static ref float HalfToSingle => ref MemoryMarshal.GetArrayDataReference(HalfTable);
+
+    /// <summary>
+    /// Reads a little-endian IEEE half and widens it to float, exactly (the block scales of the hot loops): one load from
+    /// <see cref="HalfToSingle"/>, the bits of <see cref="RowF16.ToSingle(Vector128{uint})"/> (no float arithmetic on a
+    /// subnormal, which costs a microcode assist on some machines).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ReadHalf(ref byte p) =>
-        RowF16.ToSingle(Vector128.CreateScalarUnsafe((uint)Unsafe.ReadUnaligned<ushort>(ref p))).ToScalar();
+    public static float ReadHalf(ref byte p) => Unsafe.Add(ref HalfToSingle, Unsafe.ReadUnaligned<ushort>(ref p));
 
     /// <summary>
     /// Four block scales (fp16, <paramref name="stride"/> bytes apart) widened to floats at once: the
@@ -519,6 +530,17 @@ internal static class QuantSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotUInt8Scaled(Vector256<byte> u, Vector256<sbyte> a, Vector256<short> scales) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, a), scales);
+
+    private static float[] BuildHalfTable()
+    {
+        var table = new float[65536];
+        for (int h = 0; h < table.Length; h++)
+        {
+            table[h] = RowF16.ToSingle(Vector128.CreateScalar((uint)h)).ToScalar(); // the vector widening's bits, NaN payloads included
+        }
+
+        return table;
+    }
 
     private static ulong[] BuildHighBitTable()
     {
