@@ -288,7 +288,27 @@ internal static partial class BlockQ4_K
         ref Vector256<float> acc, ref Vector128<float> mins)
     {
         var d = dd * Vector128.Create(Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref x, b * BlockQ8_K.BlockBytes)));
-        mins = AccumulateMins(scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), d.GetElement(1), mins);
-        acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(d.GetElement(0)), acc);
+        FloatStep(sumi, d.GetElement(0), d.GetElement(1), scalesAndMins, ref Q8_KActivations.PairSums(ref x, blocks, b), ref acc, ref mins);
+    }
+
+    /// <summary>
+    /// <see cref="FloatStep(Vector256{int}, Vector128{float}, Vector256{short}, ref byte, int, int, ref Vector256{float}, ref Vector128{float})"/>
+    /// with its two products already made: <paramref name="dTimesDa"/> = d·d_a and <paramref name="dminTimesDa"/> =
+    /// dmin·d_a, and the token's 8 pair sums of the super-block at <paramref name="pairSums"/>.
+    /// </summary>
+    /// <param name="sumi">The token's integer sums over the super-block (8 int32 lanes).</param>
+    /// <param name="dTimesDa">d · d_a.</param>
+    /// <param name="dminTimesDa">dmin · d_a.</param>
+    /// <param name="scalesAndMins">The super-block's scales and mins (<see cref="UnpackScalesAndMins"/>).</param>
+    /// <param name="pairSums">The token's pair sums of the super-block (<see cref="Q8_KActivations.PairSums"/>).</param>
+    /// <param name="acc">The token's float accumulator.</param>
+    /// <param name="mins">The token's mins accumulator.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FloatStep(
+        Vector256<int> sumi, float dTimesDa, float dminTimesDa, Vector256<short> scalesAndMins, ref short pairSums,
+        ref Vector256<float> acc, ref Vector128<float> mins)
+    {
+        mins = AccumulateMins(scalesAndMins, ref pairSums, dminTimesDa, mins);
+        acc = Simd.MulAdd(Vector256.ConvertToSingle(sumi), Vector256.Create(dTimesDa), acc);
     }
 }
