@@ -26,12 +26,12 @@ internal readonly unsafe partial struct MatMulWork
         }
     }
 
-    /// <summary>The AVX-VNNI kernels, or their 512-bit form where the machine has AVX-512 without AVX-VNNI.</summary>
+    /// <summary>The AVX-VNNI kernels, or their 512-bit form where <see cref="Q8_0Gemm.UsesWideKernel"/>.</summary>
     private void Int8GemmRows<TRows, TRowsWide>(int r0, int r1)
         where TRows : struct, IInt8GemmRows
         where TRowsWide : struct, IInt8GemmRows
     {
-        if (Q8_0Gemm.UsesWideKernel(_width))
+        if (Q8_0Gemm.UsesWideKernel(_width, TRowsWide.ValueBits))
         {
             Int8GemmRows<TRowsWide>(r0, r1);
         }
@@ -102,6 +102,9 @@ internal readonly unsafe partial struct MatMulWork
 /// <summary>One integer GEMM as <see cref="MatMulWork"/> drives it: row unpacking and the 2-row × 16-token kernel.</summary>
 internal unsafe interface IInt8GemmRows
 {
+    /// <summary>Bits of the unsigned weight values the kernel multiplies: 4 (Q4_0, Q4_K), 5 (Q5_K), 6 (Q6_K), 8 (the rest).</summary>
+    static abstract int ValueBits { get; }
+
     /// <summary>Bytes of one unpacked row of <paramref name="cols"/> values.</summary>
     static abstract int UnpackedRowBytes(int cols);
 
@@ -119,6 +122,8 @@ internal unsafe interface IInt8GemmRows
 internal readonly unsafe struct Q8_0GemmRows<TWeights> : IInt8GemmRows
     where TWeights : struct, IQ8_0Weights
 {
+    public static int ValueBits => Q8_0Gemm.ValueBits<TWeights>();
+
     public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytes(cols / BlockQ8_0.BlockSize);
 
     public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * Q8_0Gemm.BlockStride;
@@ -133,6 +138,8 @@ internal readonly unsafe struct Q8_0GemmRows<TWeights> : IInt8GemmRows
 internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
     where TWeights : struct, IKQuantGemmWeights
 {
+    public static int ValueBits => TWeights.ValueBits;
+
     public static int UnpackedRowBytes(int cols) => KQuantGemm.UnpackedRowBytes(cols);
 
     public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * KQuantGemm.BlockStride;
@@ -143,10 +150,12 @@ internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
         KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
 }
 
-/// <summary><see cref="Q8_0Gemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one weight type of the Q8_0 family.</summary>
+/// <summary><see cref="Q8_0Gemm"/>'s 512-bit kernel (see <see cref="Q8_0Gemm.UsesWideKernel"/>) for one weight type of the Q8_0 family.</summary>
 internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
     where TWeights : struct, IQ8_0Weights
 {
+    public static int ValueBits => Q8_0Gemm.ValueBits<TWeights>();
+
     public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytesWide<TWeights>(cols / BlockQ8_0.BlockSize);
 
     public static long GroupBytes(int cols) => Q8_0GemmRows<TWeights>.GroupBytes(cols);
@@ -157,10 +166,12 @@ internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
         Q8_0Gemm.Kernel2x16Wide<TWeights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
 }
 
-/// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (AVX-512 without AVX-VNNI) for one K-quant weight type.</summary>
+/// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (see <see cref="Q8_0Gemm.UsesWideKernel"/>) for one K-quant weight type.</summary>
 internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
     where TWeights : struct, IKQuantGemmWeights
 {
+    public static int ValueBits => TWeights.ValueBits;
+
     public static int UnpackedRowBytes(int cols) => KQuantGemm.UnpackedRowBytes(cols);
 
     public static long GroupBytes(int cols) => KQuantGemmRows<TWeights>.GroupBytes(cols);

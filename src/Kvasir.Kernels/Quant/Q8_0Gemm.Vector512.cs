@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Kvasir.Kernels.Quant;
 
 /// <summary>
-/// The 512-bit form of the integer GEMMs for AVX-512 machines without VNNI in .NET's reach (Zen 4: AVX512-VNNI exists
-/// but .NET 10 exposes only the VEX <see cref="AvxVnni"/>, which Zen 4 lacks): the same packed tokens, sixteen tokens
+/// The 512-bit form of the integer GEMMs, for AVX-512 machines without VNNI in .NET's reach (Zen 4: AVX512-VNNI exists
+/// but .NET 10 exposes only the VEX <see cref="AvxVnni"/>, which Zen 4 lacks) and, for weights of at most six bits, for
+/// those with it (see <see cref="UsesWideKernel"/>): the same packed tokens, sixteen tokens
 /// per zmm, products by <c>vpmaddubsw</c> summed in int16 for as many steps as the weights' range allows, then one
 /// <c>vpmaddwd</c> with ones into the int32 sums.
 /// </summary>
@@ -39,14 +40,35 @@ namespace Kvasir.Kernels.Quant;
 /// </remarks>
 internal static unsafe partial class Q8_0Gemm
 {
-    /// <summary>Whether the 512-bit kernels replace the AVX-VNNI ones at <paramref name="width"/>: AVX-512 without AVX-VNNI.</summary>
-    public static bool UsesWideKernel(SimdWidth width) => width >= SimdWidth.V512 && !AvxVnni.IsSupported;
+    /// <summary>
+    /// Whether the 512-bit kernels replace the AVX-VNNI ones at <paramref name="width"/> for weights of
+    /// <paramref name="valueBits"/> bits: on AVX-512 machines without AVX-VNNI, and on those with it for values of at
+    /// most six bits (Q4_0, Q4_K, Q5_K, Q6_K), whose products the 512-bit kernel sums in int16 over several steps.
+    /// </summary>
+    /// <remarks>
+    /// Measured on Zen 5 (kbench harness, one core, 2048 columns, 64 unpacked rows and one group of 16 tokens in L2,
+    /// best of 3000, the two kernels in turns): per block of 32 of two rows the 512-bit kernel took 4.6–5.0 ns for
+    /// Q4_K (the AVX-VNNI kernel 6.5–7.0), 5.8 for Q6_K (7.2–7.4) and 4.7 for Q4_0 (6.5–6.6): sixteen
+    /// <c>vpmaddubsw</c> on zmm and their int16 adds against thirty-two <c>vpdpbusd</c> on ymm. The 8-bit types keep
+    /// AVX-VNNI: split into nibbles they need twice the <c>vpmaddubsw</c> (L Q8_0's 16-way decode fell from 2.07× to
+    /// 1.33× llama.cpp's with AVX-VNNI hidden).
+    /// </remarks>
+    public static bool UsesWideKernel(SimdWidth width, int valueBits) =>
+        width >= SimdWidth.V512 && (!AvxVnni.IsSupported || (valueBits <= 6 && Avx512BW.IsSupported));
 
     /// <summary>Bits of the unsigned weight values of <typeparamref name="TWeights"/>: 4 (Q4_0), 8 (Q8_0, IQ4_NL, Q5_0: the types without an offset unpack as v + 128).</summary>
+    /// <remarks>
+    /// Inlined by demand: the kernels that ask are compiled fully optimized on first call (no tiering), where the
+    /// inliner left this call in place, so the step count per flush was not a constant and the 512-bit Q4_0 kernel
+    /// ran branchy code with spilled sums (kbench harness, Zen 5, 2048 columns: 17 ns per block of two rows, the
+    /// VNNI kernel 6).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ValueBits<TWeights>()
         where TWeights : struct, IQ8_0Weights => TWeights.OffsetShift >= 0 ? TWeights.OffsetShift + 1 : 8;
 
     /// <summary>Steps (four bytes each) whose <c>vpmaddubsw</c> sums stay exact in int16 for values of <paramref name="bits"/> bits (at most 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int StepsPerFlush(int bits) => bits <= 4 ? 8 : bits == 5 ? 4 : 2;
 
     /// <summary>Bytes of one unpacked weight row for <see cref="Kernel2x16Wide{TWeights}"/>.</summary>

@@ -49,11 +49,11 @@ internal static unsafe partial class Q8_0Gemm
 
     /// <summary>
     /// Whether the machine runs this GEMM at speed with vectors up to <paramref name="width"/>: AVX-VNNI (elsewhere
-    /// <see cref="Int8Simd.DotSumAdd"/> is exact but slow), or AVX-512 for the 512-bit kernels
+    /// <see cref="Int8Simd.DotSumAdd"/> is exact but slow), or AVX-512BW for the 512-bit kernels
     /// (<see cref="UsesWideKernel"/>).
     /// </summary>
     public static bool IsSupported(SimdWidth width) =>
-        (width >= SimdWidth.V256 && AvxVnni.IsSupported) || (UsesWideKernel(width) && Avx512BW.IsSupported);
+        (width >= SimdWidth.V256 && AvxVnni.IsSupported) || (width >= SimdWidth.V512 && Avx512BW.IsSupported);
 
     /// <summary>Bytes of the packed tokens for n tokens and <paramref name="blocks"/> blocks of 32.</summary>
     public static long PackedBytes(int n, int blocks) => (long)((n + GroupTokens - 1) / GroupTokens) * blocks * BlockStride;

@@ -6,9 +6,9 @@ namespace Kvasir.Kernels.Tests.Quant;
 /// <summary>
 /// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q4_K, Q5_K, Q6_K): packing,
 /// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
-/// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2); MatMul takes the VNNI kernels on
-/// VNNI machines and the 512-bit ones on AVX-512 machines without AVX-VNNI, where Int8DotTests also hold them to the
-/// exact product.
+/// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2); MatMul takes the 512-bit kernels on
+/// AVX-512 machines (on those with AVX-VNNI only for weights of at most six bits) and the VNNI kernels elsewhere, and
+/// Int8DotTests hold whichever runs to the exact product.
 /// </summary>
 public sealed unsafe class Int8GemmTests
 {
@@ -286,6 +286,17 @@ public sealed unsafe class Int8GemmTests
                 Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{type} round={round} out={i}: {actual[i]} != {expected[i]}");
             }
         }
+    }
+
+    [Fact]
+    public void UsesWideKernel_PrefersZmmForNarrowValuesAndVnniForBytes()
+    {
+        // The 512-bit kernels sum up to eight vpmaddubsw in int16 for 4-bit values but need two per product for 8-bit
+        // ones, where AVX-VNNI's vpdpbusd on ymm wins; without AVX-VNNI they are the only integer GEMM at 512 bits.
+        Assert.False(Q8_0Gemm.UsesWideKernel(SimdWidth.V256, 4));
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512BW.IsSupported || !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported, Q8_0Gemm.UsesWideKernel(SimdWidth.V512, 4));
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512BW.IsSupported || !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported, Q8_0Gemm.UsesWideKernel(SimdWidth.V512, 6));
+        Assert.Equal(!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported, Q8_0Gemm.UsesWideKernel(SimdWidth.V512, 8));
     }
 
     [Fact]
