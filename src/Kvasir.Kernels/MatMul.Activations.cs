@@ -45,7 +45,7 @@ public static unsafe partial class MatMul
         {
             if (MatMulWork.UsesInt8Gemm(weightType, width) && n >= MatMulWork.Int8GemmMinTokens(weightType))
             {
-                return PrepareInt8Gemm(work, weightType, xp, cols, n, slot, reuse, out prepared);
+                return PrepareInt8Gemm(work, weightType, xp, cols, n, pool, slot, reuse, out prepared);
             }
 
             // Quantize every token once on this thread; the workers only read the result.
@@ -143,18 +143,24 @@ public static unsafe partial class MatMul
         return true;
     }
 
+    /// <summary>Token values (n · cols) from which a preparation is split across the pool, per thread.</summary>
+    private const long MinParallelTokenValues = 4096;
+
     /// <summary>
     /// Batches and prefill on the integer GEMMs (AVX-VNNI or AVX-512 machines): every token quantized to Q8_0 as for the Q8_0
-    /// family's one-token kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> or <see cref="KQuantGemm"/>
-    /// (the layout and the Q8_0 family's block starts depend on the weight type, so only a product of the same weight
-    /// type reuses them).
+    /// family's one-token kernels, then packed in groups of 16 for <see cref="Q8_0Gemm"/> or <see cref="KQuantGemm"/>, in
+    /// parallel (<see cref="Int8GemmTokensWork"/>); the Q8_0 family's block starts depend on the weight type, so there
+    /// only a product of the same weight type reuses them, while the K-quants share one layout.
     /// </summary>
     private static MatMulWork PrepareInt8Gemm(
-        in MatMulWork work, GgmlType weightType, float* xp, int cols, int n, int slot, PreparedActivations reuse, out PreparedActivations prepared)
+        in MatMulWork work, GgmlType weightType, float* xp, int cols, int n, KernelThreadPool pool, int slot, PreparedActivations reuse,
+        out PreparedActivations prepared)
     {
         int blocks = cols / BlockQ8_0.BlockSize;
         long rowBytes = Q8_0Activations.RowBytes(blocks);
-        prepared = new PreparedActivations(PreparedKind.Int8Gemm, weightType, null, rowBytes);
+        // Q4_K, Q5_K and Q6_K share KQuantGemm's layout: an attention group with V in Q6_K packs its tokens once.
+        var layout = MatMulWork.IsKQuantGemm(weightType) ? GgmlType.Q4_K : weightType;
+        prepared = new PreparedActivations(PreparedKind.Int8Gemm, layout, null, rowBytes);
         if (reuse.Matches(prepared))
         {
             prepared = reuse;
@@ -163,18 +169,12 @@ public static unsafe partial class MatMul
 
         long quantizedBytes = rowBytes * n;
         byte* quantized = ActivationBuffer(quantizedBytes + KQuantGemm.PackedBytes(n, blocks) + MatMulWork.CacheLineBytes, slot); // the larger layout
-        QuantizeTokens(GgmlType.Q8_0, xp, n, cols, quantized, rowBytes);
-
         byte* packed = (byte*)MatMulWork.AlignUp(quantized + quantizedBytes);
-        if (MatMulWork.IsKQuantGemm(weightType))
-        {
-            KQuantGemm.Pack(quantized, rowBytes, n, blocks, packed);
-        }
-        else
-        {
-            Q8_0Gemm.Pack(quantized, rowBytes, n, blocks, MatMulWork.Int8GemmOffset(weightType), packed);
-        }
-
+        bool kQuant = MatMulWork.IsKQuantGemm(weightType);
+        // Split only where every thread gets a few thousand values: the pool's wake-up is a few microseconds.
+        int chunks = pool.ThreadCount > 1 && (long)n * cols >= pool.ThreadCount * MinParallelTokenValues ? pool.ThreadCount * 2 : 1;
+        var tokens = new Int8GemmTokensWork(xp, n, cols, quantized, rowBytes, packed, kQuant, kQuant ? 0 : MatMulWork.Int8GemmOffset(weightType), chunks);
+        pool.Run(tokens.ChunkCount, tokens);
         prepared = prepared.At(packed);
         return work.WithInt8Gemm(packed);
     }

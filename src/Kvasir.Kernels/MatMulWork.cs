@@ -193,7 +193,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <summary>Whether this job's products would take <see cref="WithPrescaledPackedTokens"/> (F16 weights, wide tiles).</summary>
     public bool PrescalesPackedTokens => _type == GgmlType.F16 && WideTiles;
 
-    /// <summary>This job on <see cref="Q8_0Gemm"/>, with the tokens already quantized and packed by <see cref="Q8_0Gemm.Pack"/>.</summary>
+    /// <summary>This job on <see cref="Q8_0Gemm"/>, with the tokens already quantized and packed by <see cref="Int8GemmTokensWork"/>.</summary>
     public MatMulWork WithInt8Gemm(byte* packed) => new(this, packed);
 
     /// <summary>This job on the integer path, with the tokens already quantized.</summary>

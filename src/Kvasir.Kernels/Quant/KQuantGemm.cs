@@ -77,26 +77,29 @@ internal static unsafe partial class KQuantGemm
     /// Packs n tokens already quantized by <see cref="Q8_0Activations.Quantize"/> (token t at
     /// <c>activations + t · rowBytes</c>) into groups of 16 (<see cref="PackedBytes"/> bytes at <paramref name="dst"/>).
     /// </summary>
-    public static void Pack(byte* activations, long rowBytes, int n, int blocks, byte* dst)
+    public static void Pack(byte* activations, long rowBytes, int n, int blocks, byte* dst) =>
+        Pack(activations, rowBytes, n, blocks, dst, 0, blocks);
+
+    /// <summary>
+    /// Blocks <paramref name="first"/>..<paramref name="end"/> − 1 of every token of <see cref="Pack(byte*, long, int, int, byte*)"/>
+    /// (the padding tokens of those blocks zeroed): threads pack disjoint block ranges, which share no cache line.
+    /// </summary>
+    public static void Pack(byte* activations, long rowBytes, int n, int blocks, byte* dst, int first, int end)
     {
-        Q8_0Gemm.ClearPadding(dst, n, (long)blocks * BlockStride);
+        Q8_0Gemm.ClearPadding(dst, n, blocks, BlockStride, first, end);
         long scalesAt = (long)blocks * BlockQ8_0.BlockBytes;
+        long sumsAt = scalesAt + ((long)blocks * sizeof(float));
         for (int t = 0; t < n; t++)
         {
             byte* a = activations + (t * rowBytes);
             int j = t % Q8_0Gemm.GroupTokens;
-            for (int b = 0; b < blocks; b++)
+            for (int b = first; b < end; b++)
             {
                 byte* block = Q8_0Gemm.BlockOf(dst, t, b, blocks, BlockStride);
-                sbyte* q = (sbyte*)(a + ((long)b * BlockQ8_0.BlockBytes) + 2);
-                Q8_0Gemm.PackQuants(block, j, (byte*)q);
-                int low = 0, high = 0;
-                for (int i = 0; i < 16; i++)
-                {
-                    low += q[i];
-                    high += q[16 + i];
-                }
-
+                byte* q = a + ((long)b * BlockQ8_0.BlockBytes) + 2;
+                Q8_0Gemm.PackQuants(block, j, q);
+                int low = Q8_0Activations.QuantSum(new ReadOnlySpan<byte>(q, 16));
+                int high = ((int*)(a + sumsAt))[b] - low;
                 float d = ((float*)(a + scalesAt))[b];
                 ((float*)(block + ScalesAt))[j] = d;
                 ((float*)(block + LowAt))[j] = d * low;

@@ -48,21 +48,54 @@ internal static partial class Q8_0Activations
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> dst)
     {
         int blocks = x.Length / BlockQ8_0.BlockSize;
+        QuantizeBlocks(x, dst, 0, blocks);
+    }
+
+    /// <summary>
+    /// Blocks <paramref name="first"/>..<paramref name="end"/> − 1 of <see cref="Quantize"/>: the same bytes in the same
+    /// places of the whole row <paramref name="dst"/> (<see cref="RowBytes"/> of x's blocks), so that threads can
+    /// quantize one token's row in parts.
+    /// </summary>
+    public static void QuantizeBlocks(ReadOnlySpan<float> x, Span<byte> dst, int first, int end)
+    {
+        int blocks = x.Length / BlockQ8_0.BlockSize;
         int quantBytes = blocks * BlockQ8_0.BlockBytes;
-        Quant.Quantize.Row(GgmlType.Q8_0, x, dst[..quantBytes]);
+        Quant.Quantize.Row(
+            GgmlType.Q8_0,
+            x[(first * BlockQ8_0.BlockSize)..(end * BlockQ8_0.BlockSize)],
+            dst[(first * BlockQ8_0.BlockBytes)..(end * BlockQ8_0.BlockBytes)]);
         var scales = MemoryMarshal.Cast<byte, float>(dst.Slice(quantBytes, blocks * sizeof(float)));
         var sums = MemoryMarshal.Cast<byte, int>(dst.Slice(quantBytes + (blocks * sizeof(float)), blocks * sizeof(int)));
-        for (int b = 0; b < blocks; b++)
+        for (int b = first; b < end; b++)
         {
             scales[b] = QuantSimd.ReadHalf(dst, b * BlockQ8_0.BlockBytes);
-            int sum = 0;
-            for (int j = 0; j < BlockQ8_0.BlockSize; j++)
+            sums[b] = QuantSum(dst.Slice((b * BlockQ8_0.BlockBytes) + 2, BlockQ8_0.BlockSize));
+        }
+    }
+
+    /// <summary>Σ of the signed bytes of <paramref name="qs"/>, 16 or 32 of them (exact: at most 32 · 128 in size).</summary>
+    public static int QuantSum(ReadOnlySpan<byte> qs)
+    {
+        if (Vector128.IsHardwareAccelerated && qs.Length is 16 or 32)
+        {
+            var v = Vector128.Create(MemoryMarshal.Cast<byte, sbyte>(qs));
+            var wide = Vector128.WidenLower(v) + Vector128.WidenUpper(v);
+            if (qs.Length == 32)
             {
-                sum += (sbyte)dst[(b * BlockQ8_0.BlockBytes) + 2 + j];
+                var w = Vector128.Create(MemoryMarshal.Cast<byte, sbyte>(qs[16..]));
+                wide += Vector128.WidenLower(w) + Vector128.WidenUpper(w);
             }
 
-            sums[b] = sum;
+            return Vector128.Sum(Vector128.WidenLower(wide) + Vector128.WidenUpper(wide));
         }
+
+        int sum = 0;
+        foreach (byte q in qs)
+        {
+            sum += (sbyte)q;
+        }
+
+        return sum;
     }
 
     /// <summary>

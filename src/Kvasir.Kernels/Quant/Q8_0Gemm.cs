@@ -70,16 +70,23 @@ internal static unsafe partial class Q8_0Gemm
     /// <c>activations + t · rowBytes</c>) into groups of 16 (<see cref="PackedBytes"/> bytes at <paramref name="dst"/>),
     /// the missing tokens of the last group as zeros.
     /// </summary>
-    public static void Pack(byte* activations, long rowBytes, int n, int blocks, int offset, byte* dst)
+    public static void Pack(byte* activations, long rowBytes, int n, int blocks, int offset, byte* dst) =>
+        Pack(activations, rowBytes, n, blocks, offset, dst, 0, blocks);
+
+    /// <summary>
+    /// Blocks <paramref name="first"/>..<paramref name="end"/> − 1 of every token of <see cref="Pack(byte*, long, int, int, int, byte*)"/>
+    /// (the padding tokens of those blocks zeroed): threads pack disjoint block ranges, which share no cache line.
+    /// </summary>
+    public static void Pack(byte* activations, long rowBytes, int n, int blocks, int offset, byte* dst, int first, int end)
     {
-        ClearPadding(dst, n, (long)blocks * BlockStride);
+        ClearPadding(dst, n, blocks, BlockStride, first, end);
         long scalesAt = (long)blocks * BlockQ8_0.BlockBytes;
         long sumsAt = scalesAt + ((long)blocks * sizeof(float));
         for (int t = 0; t < n; t++)
         {
             byte* a = activations + (t * rowBytes);
             int j = t % GroupTokens;
-            for (int b = 0; b < blocks; b++)
+            for (int b = first; b < end; b++)
             {
                 byte* block = BlockOf(dst, t, b, blocks, BlockStride);
                 PackQuants(block, j, a + ((long)b * BlockQ8_0.BlockBytes) + 2);
@@ -90,14 +97,15 @@ internal static unsafe partial class Q8_0Gemm
     }
 
     /// <summary>
-    /// Zeros the last group of a packed layout with <paramref name="groupBytes"/> bytes per group when n tokens leave
-    /// some of it unused: padding tokens are zeros in every field (also <see cref="KQuantGemm"/>'s layout).
+    /// Zeros blocks <paramref name="first"/>..<paramref name="end"/> − 1 of the last group of a packed layout
+    /// (<paramref name="blockStride"/> bytes per block) when n tokens leave some of it unused: padding tokens are zeros
+    /// in every field (also <see cref="KQuantGemm"/>'s layout).
     /// </summary>
-    internal static void ClearPadding(byte* dst, int n, long groupBytes)
+    internal static void ClearPadding(byte* dst, int n, int blocks, int blockStride, int first, int end)
     {
         if (n % GroupTokens != 0)
         {
-            new Span<byte>(dst + ((n / GroupTokens) * groupBytes), (int)groupBytes).Clear();
+            new Span<byte>(BlockOf(dst, n, first, blocks, blockStride), (end - first) * blockStride).Clear();
         }
     }
 

@@ -288,6 +288,87 @@ public sealed unsafe class Int8GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PackingInBlockRanges_GivesTheWholePacking(bool kQuant)
+    {
+        // Threads quantize and pack disjoint block ranges (Int8GemmTokensWork): the pieces must add up to the bytes of
+        // one pass, padding tokens included, in a buffer that held something else before.
+        var rng = new Random(150);
+        const int blocks = 11;
+        const int cols = blocks * 32;
+        foreach (int n in new[] { 1, 16, 21 })
+        {
+            var x = TestData.Floats(rng, n * cols, 2);
+            x[5] = 0; // an all-zero run and extremes inside blocks
+            x[cols + 3 < x.Length ? cols + 3 : 0] = 1e4f;
+            var whole = Quantized(x, n, blocks, out long rowBytes);
+            var pieces = new byte[whole.Length];
+            Array.Fill(pieces, (byte)0xA5);
+            long packedBytes = kQuant ? KQuantGemm.PackedBytes(n, blocks) : Q8_0Gemm.PackedBytes(n, blocks);
+            var packedWhole = new byte[packedBytes];
+            var packedPieces = new byte[packedBytes];
+            Array.Fill(packedWhole, (byte)0xFF);
+            Array.Fill(packedPieces, (byte)0x5A);
+            fixed (float* xp = x)
+            fixed (byte* q = pieces)
+            fixed (byte* qw = whole)
+            fixed (byte* pw = packedWhole)
+            fixed (byte* pp = packedPieces)
+            {
+                if (kQuant)
+                {
+                    KQuantGemm.Pack(qw, rowBytes, n, blocks, pw);
+                }
+                else
+                {
+                    Q8_0Gemm.Pack(qw, rowBytes, n, blocks, 8, pw);
+                }
+
+                var work = new Int8GemmTokensWork(xp, n, cols, q, rowBytes, pp, kQuant, kQuant ? 0 : 8, 4);
+                Assert.Equal(4, work.ChunkCount); // 3 + 3 + 3 + 2 blocks
+                for (int c = work.ChunkCount - 1; c >= 0; c--)
+                {
+                    work.Execute(c);
+                }
+            }
+
+            Assert.Equal(whole, pieces);
+            Assert.Equal(packedWhole, packedPieces);
+        }
+    }
+
+    [Fact]
+    public void QuantSum_IsTheSumOfTheSignedBytes()
+    {
+        var rng = new Random(151);
+        foreach (int length in new[] { 16, 32, 7 })
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                var q = new byte[length];
+                rng.NextBytes(q);
+                if (round == 0)
+                {
+                    Array.Fill(q, (byte)0x80); // −128 in every byte
+                }
+                else if (round == 1)
+                {
+                    Array.Fill(q, (byte)0x7F);
+                }
+
+                int expected = 0;
+                foreach (byte b in q)
+                {
+                    expected += (sbyte)b;
+                }
+
+                Assert.Equal(expected, Q8_0Activations.QuantSum(q));
+            }
+        }
+    }
+
     [Fact]
     public void UsesWideKernel_PrefersZmmForNarrowValuesAndVnniForBytes()
     {
