@@ -157,7 +157,7 @@ public static unsafe partial class PagedAttention
                 bool split = partialStarts[run] >= 0;
                 float* partial = split ? partials + partialStarts[run] + ((long)s * count * nHeads * (layer.HeadDim + 2)) : null;
                 AttendRunTiled(layer, q + (t0 * tokenWidth), output + (t0 * tokenWidth), nHeads, count, kvLen + t0, table, scale, g,
-                    s * segment, split ? segment : int.MaxValue, partial);
+                    s * segment, split ? segment : int.MaxValue, partial, width);
                 return;
             }
 

@@ -53,9 +53,10 @@ public static unsafe partial class PagedAttention
     /// <param name="keyStart">First key of the segment (a multiple of BlockSize).</param>
     /// <param name="keyCount">Keys in a segment (int.MaxValue when the run is not split).</param>
     /// <param name="partial">count × [nHeads, hd + 2] partial rows of this segment, or null.</param>
+    /// <param name="width">V512: the 512-bit score and value kernels (the same bits, see PagedAttention.Tiled512.cs).</param>
     private static void AttendRunTiled(
         in KvLayerView layer, float* q, float* output, int nHeads, int count, int* lengths, ReadOnlySpan<int> blockTable, float scale, int g,
-        int keyStart, int keyCount, float* partial)
+        int keyStart, int keyCount, float* partial, SimdWidth width)
     {
         int hd = layer.HeadDim;
         int group = nHeads / layer.NumKvHeads;
@@ -99,7 +100,7 @@ public static unsafe partial class PagedAttention
 
             if (active > 0)
             {
-                AttendRows(layer, qRow, outRow, len, split, active, maxLen, blockTable, keyStart / layer.BlockSize, scale, g);
+                AttendRows(layer, qRow, outRow, len, split, active, maxLen, blockTable, keyStart / layer.BlockSize, scale, g, width >= SimdWidth.V512);
             }
         }
     }
@@ -107,10 +108,11 @@ public static unsafe partial class PagedAttention
     /// <summary>The two passes of <see cref="AttendRunTiled"/> over its active rows, from block <paramref name="firstBlock"/> of the table.</summary>
     private static void AttendRows(
         in KvLayerView layer, float** qRow, float** outRow, nint* len, nint* split, int rows, int maxLen, ReadOnlySpan<int> blockTable,
-        int firstBlock, float scale, int g)
+        int firstBlock, float scale, int g, bool wide)
     {
         int hd = layer.HeadDim;
         int bs = layer.BlockSize;
+        bool wideScores = wide && bs % 16 == 0;
         int blocks = (maxLen + bs - 1) / bs;
         int lastBlock = firstBlock + blocks;
         int stride = blocks * bs;            // scores row stride
@@ -132,12 +134,27 @@ public static unsafe partial class PagedAttention
                 int r = 0;
                 for (; r + 4 <= rows; r += 4)
                 {
-                    ScoreRows4(qRow[r], qRow[r + 1], qRow[r + 2], qRow[r + 3], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    if (wideScores)
+                    {
+                        ScoreRows4Wide(qRow[r], qRow[r + 1], qRow[r + 2], qRow[r + 3], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    }
+                    else
+                    {
+                        ScoreRows4(qRow[r], qRow[r + 1], qRow[r + 2], qRow[r + 3], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    }
                 }
 
                 if (r + 2 <= rows)
                 {
-                    ScoreRows2(qRow[r], qRow[r + 1], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    if (wideScores)
+                    {
+                        ScoreRows2Wide(qRow[r], qRow[r + 1], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    }
+                    else
+                    {
+                        ScoreRows2(qRow[r], qRow[r + 1], keys, hd, bs, scale, blockScores + ((long)r * stride), stride);
+                    }
+
                     r += 2;
                 }
 
@@ -180,7 +197,7 @@ public static unsafe partial class PagedAttention
                     float* pa = scores + ((long)r * stride) + j0;
                     for (int d0 = 0; d0 < hd; d0 += 32)
                     {
-                        WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1]);
+                        WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1], wide);
                     }
                 }
 
@@ -393,18 +410,24 @@ public static unsafe partial class PagedAttention
     }
 
     /// <summary>Two rows of <see cref="WeighValues1"/> sharing each value load (each row only over its own length).</summary>
-    private static void WeighValues2(float* pa, int lenA, float* pb, int lenB, float* values, int hd, int d0, int dims, float* outA, float* outB)
+    private static void WeighValues2(float* pa, int lenA, float* pb, int lenB, float* values, int hd, int d0, int dims, float* outA, float* outB, bool wide)
     {
         if (lenA == 0 && lenB == 0)
         {
             return;
         }
 
-        Load(outA + d0, dims, out var a0, out var a1, out var a2, out var a3);
-        Load(outB + d0, dims, out var b0, out var b1, out var b2, out var b3);
         int both = Math.Min(lenA, lenB);
         int j = 0;
-        if (dims == 32)
+        if (dims == 32 && wide)
+        {
+            WeighValues2Wide(pa, pb, both, values, hd, d0, outA, outB);
+            j = both;
+        }
+
+        Load(outA + d0, dims, out var a0, out var a1, out var a2, out var a3);
+        Load(outB + d0, dims, out var b0, out var b1, out var b2, out var b3);
+        if (dims == 32 && !wide)
         {
             for (; j < both; j++)
             {

@@ -94,6 +94,54 @@ public sealed unsafe class PagedAttentionTests
     }
 
     [Theory]
+    [InlineData(KvDataType.F32)]
+    [InlineData(KvDataType.F16)]
+    public void Attend_Vector512_IsBitIdenticalToVector256(KvDataType type)
+    {
+        // The 512-bit score and value kernels add each lane's products in the 256-bit kernels' order: the same bits,
+        // for every row count (4, 2 and 1 rows at a time), block sizes with and without 16-key vectors, head dims with
+        // and without whole 32-dimension slices, and rows split into key segments. (Only the tiled path: head dims that
+        // are not multiples of 8 take the portable one, whose sums are ordered by the width.)
+        const int numKvHeads = 2;
+        var rng = new Random(97 + (int)type);
+        foreach (int blockSize in new[] { 8, 16, 32 })
+        foreach (int headDim in new[] { 40, 64, 96 })
+        foreach (int group in new[] { 1, 3, 4, 7 })
+        {
+            using var arena = new Arena(type, NumBlocks, blockSize, numKvHeads, headDim);
+            var layer = arena.View;
+            for (int slot = 0; slot < NumBlocks * blockSize; slot++)
+            {
+                PagedAttention.WriteKv(layer, slot, TestData.Floats(rng, numKvHeads * headDim, 2), TestData.Floats(rng, numKvHeads * headDim, 3));
+            }
+
+            var table = BlockTables()[2];
+            int nHeads = numKvHeads * group;
+            float scale = 1 / MathF.Sqrt(headDim);
+            foreach (int kvLen in new[] { 1, 15, 16, 17, 40, 129, Math.Min(300, table.Length * blockSize) })
+            {
+                if (kvLen > table.Length * blockSize)
+                {
+                    continue;
+                }
+
+                var q = TestData.Floats(rng, nHeads * headDim, 1);
+                var scratch = new float[table.Length * blockSize * group];
+                var narrow = new float[nHeads * headDim];
+                var wide = new float[nHeads * headDim];
+                PagedAttention.Attend(layer, q, nHeads, table, kvLen, scale, narrow, scratch, SimdWidth.V256);
+                PagedAttention.Attend(layer, q, nHeads, table, kvLen, scale, wide, scratch, SimdWidth.V512);
+                for (int i = 0; i < narrow.Length; i++)
+                {
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]),
+                        $"{type} bs={blockSize} hd={headDim} group={group} kvLen={kvLen} i={i}: {wide[i]} != {narrow[i]}");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(KvDataType.F32, 1, 4)]
     [InlineData(KvDataType.F16, 3, 4)]
     [InlineData(KvDataType.F32, 3, 16)]
