@@ -113,6 +113,7 @@ public static unsafe partial class PagedAttention
         int hd = layer.HeadDim;
         int bs = layer.BlockSize;
         bool wideScores = wide && bs % 16 == 0;
+        bool wideValues = wide && hd % 64 == 0;
         int blocks = (maxLen + bs - 1) / bs;
         int lastBlock = firstBlock + blocks;
         int stride = blocks * bs;            // scores row stride
@@ -195,6 +196,16 @@ public static unsafe partial class PagedAttention
                     int lenA = (int)Math.Clamp(len[r] - j0, 0, bs);
                     int lenB = (int)Math.Clamp(len[r + 1] - j0, 0, bs);
                     float* pa = scores + ((long)r * stride) + j0;
+                    if (wideValues)
+                    {
+                        for (int d0 = 0; d0 < hd; d0 += 64)
+                        {
+                            WeighValues2Wide64(pa, lenA, pa + stride, lenB, values, hd, d0, outRow[r], outRow[r + 1]);
+                        }
+
+                        continue;
+                    }
+
                     for (int d0 = 0; d0 < hd; d0 += 32)
                     {
                         WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1], wide);
@@ -204,9 +215,16 @@ public static unsafe partial class PagedAttention
                 if (r < rows)
                 {
                     int lenR = (int)Math.Clamp(len[r] - j0, 0, bs);
-                    for (int d0 = 0; d0 < hd && lenR > 0; d0 += 32)
+                    for (int d0 = 0; d0 < hd && lenR > 0; d0 += wideValues ? 64 : 32)
                     {
-                        WeighValues1(scores + ((long)r * stride) + j0, lenR, values, hd, d0, Math.Min(32, hd - d0), outRow[r]);
+                        if (wideValues)
+                        {
+                            WeighValues1Wide64(scores + ((long)r * stride) + j0, lenR, values, hd, d0, outRow[r]);
+                        }
+                        else
+                        {
+                            WeighValues1(scores + ((long)r * stride) + j0, lenR, values, hd, d0, Math.Min(32, hd - d0), outRow[r]);
+                        }
                     }
                 }
             }

@@ -138,7 +138,32 @@ public sealed unsafe class PagedAttentionTests
                         $"{type} bs={blockSize} hd={headDim} group={group} kvLen={kvLen} i={i}: {wide[i]} != {narrow[i]}");
                 }
             }
+
+            // A prefill chunk of 21 tokens in one run (rows of different lengths side by side) through AttendBatch
+            // (the machine's widest kernels) against each token alone at 256 bits.
+            const int chunk = 21;
+            int before = Math.Min(100, (table.Length * blockSize) - chunk);
+            int w = nHeads * headDim;
+            var qs = TestData.Floats(rng, chunk * w, 1);
+            var lengths = Enumerable.Range(before + 1, chunk).ToArray();
+            var batch = new float[chunk * w];
+            using var pool = new KernelThreadPool(2);
+            PagedAttention.AttendBatch(layer, qs, nHeads, table, new int[chunk], lengths, ScaleOf(headDim), batch, pool);
+            var alone = new float[w];
+            var scratch2 = new float[table.Length * blockSize * group];
+            for (int t = 0; t < chunk; t++)
+            {
+                PagedAttention.Attend(layer, qs.AsSpan(t * w, w), nHeads, table, lengths[t], ScaleOf(headDim), alone, scratch2, SimdWidth.V256);
+                for (int i = 0; i < w; i++)
+                {
+                    Assert.True(
+                        BitConverter.SingleToInt32Bits(alone[i]) == BitConverter.SingleToInt32Bits(batch[(t * w) + i]),
+                        $"{type} bs={blockSize} hd={headDim} group={group} chunk token {t} i={i}: {batch[(t * w) + i]} != {alone[i]}");
+                }
+            }
         }
+
+        static float ScaleOf(int headDim) => 1 / MathF.Sqrt(headDim);
     }
 
     [Theory]
