@@ -60,10 +60,12 @@ internal static partial class Q8_0Activations
     {
         int blocks = x.Length / BlockQ8_0.BlockSize;
         int quantBytes = blocks * BlockQ8_0.BlockBytes;
-        Quant.Quantize.Row(
-            GgmlType.Q8_0,
+        // BlockQ8_0's quantizer itself (Quantize.Row's Q8_0 case): called per token and block range, the row entry's
+        // checks and traits lookup were 1 % of a 16-sequence S Q8_0 step's samples.
+        BlockQ8_0.Quantize(
             x[(first * BlockQ8_0.BlockSize)..(end * BlockQ8_0.BlockSize)],
-            dst[(first * BlockQ8_0.BlockBytes)..(end * BlockQ8_0.BlockBytes)]);
+            dst[(first * BlockQ8_0.BlockBytes)..(end * BlockQ8_0.BlockBytes)],
+            Simd.Best);
         var scales = MemoryMarshal.Cast<byte, float>(dst.Slice(quantBytes, blocks * sizeof(float)));
         var sums = MemoryMarshal.Cast<byte, int>(dst.Slice(quantBytes + (blocks * sizeof(float)), blocks * sizeof(int)));
         for (int b = first; b < end; b++)
