@@ -113,7 +113,6 @@ public static unsafe partial class PagedAttention
         int hd = layer.HeadDim;
         int bs = layer.BlockSize;
         bool wideScores = wide && bs % 16 == 0;
-        bool wideValues = wide && hd % 64 == 0;
         int blocks = (maxLen + bs - 1) / bs;
         int lastBlock = firstBlock + blocks;
         int stride = blocks * bs;            // scores row stride
@@ -196,34 +195,37 @@ public static unsafe partial class PagedAttention
                     int lenA = (int)Math.Clamp(len[r] - j0, 0, bs);
                     int lenB = (int)Math.Clamp(len[r + 1] - j0, 0, bs);
                     float* pa = scores + ((long)r * stride) + j0;
-                    if (wideValues)
+                    for (int d0 = 0; d0 < hd;)
                     {
-                        for (int d0 = 0; d0 < hd; d0 += 64)
+                        // 64 dimensions a call at 512 bits while they last (the same bits), else 32.
+                        if (wide && d0 + 64 <= hd)
                         {
                             WeighValues2Wide64(pa, lenA, pa + stride, lenB, values, hd, d0, outRow[r], outRow[r + 1]);
+                            d0 += 64;
                         }
-
-                        continue;
-                    }
-
-                    for (int d0 = 0; d0 < hd; d0 += 32)
-                    {
-                        WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1], wide);
+                        else
+                        {
+                            WeighValues2(pa, lenA, pa + stride, lenB, values, hd, d0, Math.Min(32, hd - d0), outRow[r], outRow[r + 1]);
+                            d0 += 32;
+                        }
                     }
                 }
 
                 if (r < rows)
                 {
                     int lenR = (int)Math.Clamp(len[r] - j0, 0, bs);
-                    for (int d0 = 0; d0 < hd && lenR > 0; d0 += wideValues ? 64 : 32)
+                    float* p = scores + ((long)r * stride) + j0;
+                    for (int d0 = 0; d0 < hd && lenR > 0;)
                     {
-                        if (wideValues)
+                        if (wide && d0 + 64 <= hd)
                         {
-                            WeighValues1Wide64(scores + ((long)r * stride) + j0, lenR, values, hd, d0, outRow[r]);
+                            WeighValues1Wide64(p, lenR, values, hd, d0, outRow[r]);
+                            d0 += 64;
                         }
                         else
                         {
-                            WeighValues1(scores + ((long)r * stride) + j0, lenR, values, hd, d0, Math.Min(32, hd - d0), outRow[r]);
+                            WeighValues1(p, lenR, values, hd, d0, Math.Min(32, hd - d0), outRow[r]);
+                            d0 += 32;
                         }
                     }
                 }
@@ -428,24 +430,18 @@ public static unsafe partial class PagedAttention
     }
 
     /// <summary>Two rows of <see cref="WeighValues1"/> sharing each value load (each row only over its own length).</summary>
-    private static void WeighValues2(float* pa, int lenA, float* pb, int lenB, float* values, int hd, int d0, int dims, float* outA, float* outB, bool wide)
+    private static void WeighValues2(float* pa, int lenA, float* pb, int lenB, float* values, int hd, int d0, int dims, float* outA, float* outB)
     {
         if (lenA == 0 && lenB == 0)
         {
             return;
         }
 
-        int both = Math.Min(lenA, lenB);
-        int j = 0;
-        if (dims == 32 && wide)
-        {
-            WeighValues2Wide(pa, pb, both, values, hd, d0, outA, outB);
-            j = both;
-        }
-
         Load(outA + d0, dims, out var a0, out var a1, out var a2, out var a3);
         Load(outB + d0, dims, out var b0, out var b1, out var b2, out var b3);
-        if (dims == 32 && !wide)
+        int both = Math.Min(lenA, lenB);
+        int j = 0;
+        if (dims == 32)
         {
             for (; j < both; j++)
             {

@@ -5,7 +5,7 @@ namespace Kvasir.Kernels.Attention;
 
 /// <summary>
 /// The tiled path's score and value kernels in 512-bit vectors (<see cref="SimdWidth.V512"/>): 16 keys per vector for
-/// the scores where the block size is a multiple of 16, 16 dimensions per vector for the values. Each output lane adds
+/// the scores where the block size is a multiple of 16, 16 dimensions per vector for the values, 64 of them a call. Each output lane adds
 /// the same products in the same order as the 256-bit kernels, so the results are the same bits; the 256-bit kernels
 /// load and broadcast twice as often for the same multiply-adds.
 /// </summary>
@@ -59,36 +59,6 @@ public static unsafe partial class PagedAttention
             ((a0 + a1) * scale).Store(scores + k0);
             ((b0 + b1) * scale).Store(scores + stride + k0);
         }
-    }
-
-    /// <summary>
-    /// The part of <see cref="WeighValues2"/> where both rows have keys, for 32 dimensions from <paramref name="d0"/>:
-    /// the outputs' lanes are read, accumulated over keys 0..<paramref name="both"/> − 1 in order and written back.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeighValues2Wide(float* pa, float* pb, int both, float* values, int hd, int d0, float* outA, float* outB)
-    {
-        var a0 = Vector512.Load(outA + d0);
-        var a1 = Vector512.Load(outA + d0 + 16);
-        var b0 = Vector512.Load(outB + d0);
-        var b1 = Vector512.Load(outB + d0 + 16);
-        for (int j = 0; j < both; j++)
-        {
-            float* v = values + ((long)j * hd) + d0;
-            var v0 = Vector512.Load(v);
-            var v1 = Vector512.Load(v + 16);
-            var wa = Vector512.Create(pa[j]);
-            var wb = Vector512.Create(pb[j]);
-            a0 = Vector512.FusedMultiplyAdd(wa, v0, a0);
-            a1 = Vector512.FusedMultiplyAdd(wa, v1, a1);
-            b0 = Vector512.FusedMultiplyAdd(wb, v0, b0);
-            b1 = Vector512.FusedMultiplyAdd(wb, v1, b1);
-        }
-
-        a0.Store(outA + d0);
-        a1.Store(outA + d0 + 16);
-        b0.Store(outB + d0);
-        b1.Store(outB + d0 + 16);
     }
 
     /// <summary>
