@@ -6,7 +6,8 @@ namespace Kvasir.Kernels.Quant;
 
 /// <summary>
 /// <see cref="Kernel2x16{TWeights}"/> in 512-bit vectors, on every AVX-512 machine (where AVX-VNNI exists too, this is
-/// 1.3–1.4× faster, see <see cref="Q8_0Gemm.UsesWideKernel"/>): sixteen tokens per zmm, <c>vpmaddubsw</c> products summed in int16 as long as the values' range allows (<see cref="Q8_0Gemm.StepsWide"/>:
+/// 1.3–1.4× faster, see <see cref="Q8_0Gemm.UsesWideKernel"/>): sixteen tokens per zmm, <c>vpmaddubsw</c> products
+/// summed in int16 as long as the values' range allows (<see cref="Q8_0Gemm.StepsWide"/>:
 /// a whole sub-block of 32 for Q4_K, half of it for Q5_K, two steps for Q6_K), then <c>vpmaddwd</c> into the int32
 /// sub-block sums. Those are the VNNI kernel's exact sums and the float steps are its steps lane for lane: the same bits.
 /// </summary>

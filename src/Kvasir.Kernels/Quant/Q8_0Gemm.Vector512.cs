@@ -50,8 +50,8 @@ internal static unsafe partial class Q8_0Gemm
     /// best of 3000, the two kernels in turns): per block of 32 of two rows the 512-bit kernel took 4.6–5.0 ns for
     /// Q4_K (the AVX-VNNI kernel 6.5–7.0), 5.8 for Q6_K (7.2–7.4) and 4.7 for Q4_0 (6.5–6.6): sixteen
     /// <c>vpmaddubsw</c> on zmm and their int16 adds against thirty-two <c>vpdpbusd</c> on ymm. The 8-bit types keep
-    /// AVX-VNNI: split into nibbles they need twice the <c>vpmaddubsw</c> (L Q8_0's 16-way decode fell from 2.07× to
-    /// 1.33× llama.cpp's with AVX-VNNI hidden).
+    /// AVX-VNNI: split into nibbles they need twice the <c>vpmaddubsw</c> (thirteenth session, each against llama.cpp in
+    /// its own run: L Q8_0's 16-way decode 2.07× with AVX-VNNI, 1.33× with it hidden).
     /// </remarks>
     public static bool UsesWideKernel(SimdWidth width, int valueBits) =>
         width >= SimdWidth.V512 && (!AvxVnni.IsSupported || (valueBits <= 6 && Avx512BW.IsSupported));
@@ -60,8 +60,8 @@ internal static unsafe partial class Q8_0Gemm
     /// <remarks>
     /// Inlined by demand: the kernels that ask are compiled fully optimized on first call (no tiering), where the
     /// inliner left this call in place, so the step count per flush was not a constant and the 512-bit Q4_0 kernel
-    /// ran branchy code with spilled sums (kbench harness, Zen 5, 2048 columns: 17 ns per block of two rows, the
-    /// VNNI kernel 6).
+    /// ran branchy code (kbench harness, Zen 5, 2048 columns, builds in turns: 8.4–13 ns per block of two rows before,
+    /// 5.0–5.9 after).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ValueBits<TWeights>()
