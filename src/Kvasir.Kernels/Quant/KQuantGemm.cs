@@ -112,6 +112,12 @@ internal static unsafe partial class KQuantGemm
     }
 
     /// <summary>One weight row unpacked (<see cref="UnpackedRowBytes"/> bytes at <paramref name="dst"/>).</summary>
+    /// <remarks>
+    /// The types' <c>Unpack</c> are inlined into this loop: called per super-block they spent a call, five register
+    /// saves and a class-initialization check on each (kbench harness, Zen 5, one core, rows of 2048 in L2, builds in
+    /// turns: Q4_K 1.22–1.27 → 1.07–1.12 ns, Q6_K 1.32–1.37 → 1.22–1.27 ns per block of 32 of two rows; the same bytes).
+    /// At 16 tokens the unpacking is about a sixth of the integer GEMM's time.
+    /// </remarks>
     public static void UnpackRow<TWeights>(byte* row, int cols, byte* dst)
         where TWeights : struct, IKQuantGemmWeights
     {
@@ -245,6 +251,7 @@ internal readonly unsafe struct KQuantGemmQ4_KFamily<TChunks> : IKQuantGemmWeigh
 
     public static int OffsetShift => -1;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* block, byte* u, float* a, float* b)
     {
         ScalesAndMins(block, a, b);
@@ -287,6 +294,7 @@ internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
 
     public static int OffsetShift => 5;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* block, byte* u, float* a, float* b)
     {
         var d = Vector256.Create(QuantSimd.ReadHalf(ref *(block + 208)));
