@@ -28,17 +28,16 @@ public static unsafe partial class MatMul
 
         long rowBytes = QuantTraits.RowBytes(weightType, cols);
         long macs = (long)rows * cols * n;
-        chunkCount = 1;
-        int rowsPerChunk = rows;
+        var chunks = RowChunks.Single(rows);
         if (pool.ThreadCount > 1 && macs >= MinParallelMacs && rows >= 2 * MatMulWork.RowGroup)
         {
-            int target = pool.ThreadCount * 4;
-            rowsPerChunk = (rows + target - 1) / target;
-            rowsPerChunk = (rowsPerChunk + MatMulWork.RowGroup - 1) / MatMulWork.RowGroup * MatMulWork.RowGroup;
-            chunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
+            // One token (decode) reads each row once and streams memory: equal chunks, whose measured balance the
+            // decode figures rest on. Several tokens compute long enough per row that the last chunk's length shows.
+            chunks = n > 1 ? RowChunks.Shrinking(rows, pool.ThreadCount) : RowChunks.Equal(rows, pool.ThreadCount);
         }
 
-        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, rowsPerChunk, width);
+        chunkCount = chunks.Count;
+        var work = new MatMulWork(weightType, w, rowBytes, rows, cols, xp, yp, n, chunks, width);
         var activationType = Int8ActivationType(weightType);
         var x = new ReadOnlySpan<float>(xp, n * cols);
         if (activations == MatMulActivations.Int8 && activationType != GgmlType.F32 && Avx2.IsSupported && n < MatMulWork.Int8MaxTokens(weightType, width))

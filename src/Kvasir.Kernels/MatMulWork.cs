@@ -8,13 +8,13 @@ namespace Kvasir.Kernels;
 
 /// <summary>
 /// One <see cref="MatMul.Compute(GgmlType, ReadOnlySpan{byte}, int, int, ReadOnlySpan{float}, Span{float}, int)"/>
-/// call as a pool job: chunk c computes output rows [c·RowsPerChunk, (c+1)·RowsPerChunk) for every token.
+/// call as a pool job: chunk c computes the output rows <see cref="RowChunks.Range"/> gives it, for every token.
 /// </summary>
 /// <remarks>
 /// <code>
 ///            cols                                   rows
 ///        ┌──────────┐                           ┌──────────┐
-///  rows  │ W (quant)│ ← chunk c: RowsPerChunk    │          │
+///  rows  │ W (quant)│ ← chunk c: a range of      │          │
 ///        │          │   rows, 4 at a time     n  │    y     │  y[t, r] = W[r, :] · x[t, :]
 ///        └──────────┘   (dequantized once per    └──────────┘
 ///        ┌──────────┐    block of 96 tokens)
@@ -119,7 +119,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly float* _x;        // [n, cols]
     private readonly float* _y;        // [n, rows]
     private readonly int _n;
-    private readonly int _rowsPerChunk;
+    private readonly RowChunks _chunks;
     private readonly int _tokenTile;
     private readonly byte* _activations;       // [n, activationRowBytes] quantized x (F16 weights: x · 2^112), or null for the float path
     private readonly long _activationRowBytes;
@@ -128,7 +128,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     private readonly bool _int8Gemm;           // _activations are packed groups of tokens for Q8_0Gemm or KQuantGemm
     private readonly bool _prescaledTokens;    // _packedTokens carry 2^112 and F16 rows widen to w · 2^-112 (RowF16.WidenScaledDown)
 
-    public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, int rowsPerChunk, SimdWidth width)
+    public MatMulWork(GgmlType type, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int n, RowChunks chunks, SimdWidth width)
     {
         _type = type;
         _weights = weights;
@@ -138,7 +138,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         _x = x;
         _y = y;
         _n = n;
-        _rowsPerChunk = rowsPerChunk;
+        _chunks = chunks;
         _tokenTile = Math.Max(2, TileBytes / (cols * sizeof(float)));
         _activations = null;
         _activationRowBytes = 0;
@@ -201,8 +201,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
     public void Execute(int chunkIndex)
     {
-        int r0 = chunkIndex * _rowsPerChunk;
-        int r1 = Math.Min(_rows, r0 + _rowsPerChunk);
+        _chunks.Range(chunkIndex, out int r0, out int r1);
         Debug.Assert(r0 < r1, "Chunk index past the last row.");
         if (_int8Gemm)
         {
