@@ -43,14 +43,16 @@ internal readonly unsafe partial struct MatMulWork
         {
             int tokens = Math.Min(tokenBlock, _n - t0);
 
-            // A block of at most 16 tokens (batched decode) with wide tiles takes eight rows at a time (Kernel8x16Wide).
-            int rowGroup = wideTiles && tokens <= 16 ? WideRowGroup : RowGroup;
+            // A block of at most 16 tokens (batched decode) with wide tiles takes eight rows at a time, its tokens in
+            // column pairs (Kernel8x16Pairs, see PairTile).
+            bool pairs = PairTile(_n, t0, wideTiles);
+            int rowGroup = pairs ? WideRowGroup : RowGroup;
             int bandStart = r0;
             for (int r = r0; r < r1; r += rowGroup)
             {
                 int groupRows = Math.Min(rowGroup, r1 - r);
                 LoadRows(r, groupRows, buffer, w);
-                int kernelRows = rowGroup == WideRowGroup && groupRows > RowGroup ? WideRowGroup : RowGroup;
+                int kernelRows = rowGroup;
 
                 // Batched decode: the kernel over this group is short, so the next group's rows are asked for into L2
                 // while it runs, instead of stalling their dequantization on memory (the 8 × 16 kernel spreads the
@@ -74,9 +76,9 @@ internal readonly unsafe partial struct MatMulWork
                 {
                     int width = Math.Min(microTile, tokens - m);
                     float* xm = xp + ((long)(t0 + m) * cols);
-                    if (kernelRows == WideRowGroup)
+                    if (pairs)
                     {
-                        Kernel8x16Wide(w, xm, cols, tile, next);
+                        Kernel8x16Pairs(w, xm, cols, tile, next);
                     }
                     else if (wideTiles)
                     {
@@ -146,13 +148,28 @@ internal readonly unsafe partial struct MatMulWork
 
     /// <summary>
     /// Floats <see cref="PackTokens"/> writes for n tokens of cols columns (the last micro-tile padded to a whole
-    /// vector: 8 tokens, or 16 with wide tiles).
+    /// vector: 8 tokens, or 16 with wide tiles; a tile in column pairs to an even number of columns).
     /// </summary>
     public static long PackedFloats(int n, int cols, bool wideTiles)
     {
         int microTile = MicroTileTokens(wideTiles);
         int lanes = microTile / 3;
-        return (long)((n / microTile * microTile) + ((n % microTile) + lanes - 1) / lanes * lanes) * cols;
+        long floats = (long)((n / microTile * microTile) + ((n % microTile) + lanes - 1) / lanes * lanes) * cols;
+        return n > 0 && PairTile(n, LastBlockStart(n, wideTiles), wideTiles) ? floats + ((cols & 1) * WideMicroTile / 3) : floats;
+    }
+
+    /// <summary>
+    /// Whether the token block at <paramref name="t0"/> (a multiple of four micro-tiles) is packed in column pairs
+    /// for <see cref="Kernel8x16Pairs"/>: with wide tiles, a block of at most 16 tokens (batched decode; n ≤ 16, or
+    /// the last block of a larger n).
+    /// </summary>
+    public static bool PairTile(int n, int t0, bool wideTiles) => wideTiles && n - t0 <= WideMicroTile / 3;
+
+    /// <summary>Where the last block of four micro-tiles starts.</summary>
+    private static int LastBlockStart(int n, bool wideTiles)
+    {
+        int tokenBlock = 4 * MicroTileTokens(wideTiles);
+        return (n - 1) / tokenBlock * tokenBlock;
     }
 
     /// <summary>
@@ -162,6 +179,65 @@ internal readonly unsafe partial struct MatMulWork
     /// thread (8 × 8 transposes); every chunk reads the result.
     /// </summary>
     public static void PackTokens(float* x, int n, int cols, float* packed, bool wideTiles)
+    {
+        PackTiles(x, n, cols, packed, wideTiles);
+        int t0 = n > 0 ? LastBlockStart(n, wideTiles) : 0;
+        if (n > 0 && PairTile(n, t0, wideTiles))
+        {
+            ToColumnPairs(packed + ((long)t0 * cols), cols);
+        }
+    }
+
+    /// <summary>
+    /// A wide micro-tile of 16 tokens, packed column by column (token j of column k at 16k + j), rearranged in place
+    /// into column pairs for <see cref="Kernel8x16Pairs"/>: pair p's 32 floats (where columns 2p and 2p + 1 were) hold
+    /// tokens 0–7 as (column 2p, column 2p + 1) in lanes (2j, 2j + 1), then tokens 8–15 the same way. An odd last column
+    /// pairs with a zero column, 16 floats past the tile's columns (<see cref="PackedFloats"/> counts them).
+    /// </summary>
+    private static void ToColumnPairs(float* tile, int cols)
+    {
+        if ((cols & 1) != 0)
+        {
+            new Span<float>(tile + (16L * cols), 16).Clear();
+        }
+
+        for (int p = 0; p < (cols + 1) / 2; p++)
+        {
+            float* pair = tile + (32L * p);
+            if (Avx.IsSupported)
+            {
+                var even0 = Vector256.Load(pair);
+                var even1 = Vector256.Load(pair + 8);
+                var odd0 = Vector256.Load(pair + 16);
+                var odd1 = Vector256.Load(pair + 24);
+                Interleave(even0, odd0, pair);
+                Interleave(even1, odd1, pair + 16);
+            }
+            else
+            {
+                var copy = stackalloc float[32];
+                new ReadOnlySpan<float>(pair, 32).CopyTo(new Span<float>(copy, 32));
+                for (int j = 0; j < 16; j++)
+                {
+                    pair[2 * j] = copy[j];
+                    pair[(2 * j) + 1] = copy[16 + j];
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[2j] = even[j], dst[2j + 1] = odd[j] for j &lt; 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector256<float> even, Vector256<float> odd, float* dst)
+    {
+        var low = Avx.UnpackLow(even, odd);   // e0 o0 e1 o1 | e4 o4 e5 o5
+        var high = Avx.UnpackHigh(even, odd); // e2 o2 e3 o3 | e6 o6 e7 o7
+        Avx.Permute2x128(low, high, 0x20).Store(dst);
+        Avx.Permute2x128(low, high, 0x31).Store(dst + 8);
+    }
+
+    /// <summary>The column-by-column packing of <see cref="PackTokens"/> (every micro-tile).</summary>
+    private static void PackTiles(float* x, int n, int cols, float* packed, bool wideTiles)
     {
         int microTile = MicroTileTokens(wideTiles);
         int lanes = microTile / 3;

@@ -98,7 +98,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <summary>Weight rows dequantized and multiplied together by the register kernel.</summary>
     public const int RowGroup = 4;
 
-    /// <summary>Rows of the GEMM's row group for a block of at most 16 tokens with Vector512 tiles (<see cref="Kernel8x16Wide"/>).</summary>
+    /// <summary>Rows of the GEMM's row group for a block of at most 16 tokens with Vector512 tiles (<see cref="Kernel8x16Pairs"/>).</summary>
     private const int WideRowGroup = 2 * RowGroup;
 
     /// <summary>Bytes of activations per token tile (kept in L2 while the row groups sweep it).</summary>
@@ -295,7 +295,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
 
     /// <summary>
     /// This thread's <see cref="_scratch"/> from its first 64-byte boundary: <see cref="RowGroup"/> dequantized rows (the
-    /// GEMM's row group: 4, or 8 with <see cref="Kernel8x16Wide"/>), then a row the GEMM keeps zero. Aligned because the dequantization stores whole vectors into it, and a managed array
+    /// GEMM's row group: 4, or 8 with <see cref="Kernel8x16Pairs"/>), then a row the GEMM keeps zero. Aligned because the dequantization stores whole vectors into it, and a managed array
     /// starts wherever the heap put it (8-byte aligned), so half of those stores straddled two cache lines. With the
     /// faster dequantization, a 16-token Q8_0 product went from 61–63 to 69–74 GFLOP/s on a core (kbench, S shapes).
     /// </summary>

@@ -47,11 +47,14 @@ public sealed class MatMulTests : IDisposable
     }
 
     [Fact]
-    public void Compute_WideGemm_F16_PrescaledTokens_GiveTheVector256Bits_AndFallBackOnLargeTokensAndInfinities()
+    public void Compute_WideGemm_F16_PrescaledTokens_GiveThePlainProducts_AndFallBackOnLargeTokensAndInfinities()
     {
         // With wide tiles F16 rows widen to w · 2^-112 against tokens times 2^112 (RowF16.WidenScaledDown): the same
         // products. A token of magnitude 2^16 or more keeps the plain packing; a row holding an infinity widens exactly
-        // and is scaled. Rows of subnormal halves, one with +inf; 16 tokens (the 8 × 16 kernel) and 49 (4 × 48, 4 × 16).
+        // and is scaled. Rows of subnormal halves, one with +inf; 16 tokens (the column-pair kernel) and 49 (4 × 48,
+        // 4 × 16). At 49 the results are the Vector256 kernels' bits. At 16 the pair kernel adds in another order than
+        // those, so there the prescaled run is held to the plain run of the same kernel: one large token (−70000)
+        // sends the whole product down the plain path, and every other token must come out with the same bits.
         const int rows = 12, cols = 133;
         var rng = new Random(88);
         var weights = TestData.RandomRow(GgmlType.F16, rows * cols, rng);
@@ -64,28 +67,40 @@ public sealed class MatMulTests : IDisposable
         halves[(7 * cols) + 40] = 0x7C00; // +inf
         foreach (int n in new[] { 16, 49 })
         {
-            foreach (float large in new[] { 0f, 70000f })
+            var x = TestData.Floats(rng, n * cols, 2);
+            var large = x.ToArray();
+            large[(5 * cols) + 17] = -70000f;
+            var results = new List<float[]>();
+            foreach (var xs in new[] { x, large })
             {
-                var x = TestData.Floats(rng, n * cols, 2);
-                if (large != 0)
-                {
-                    x[(5 * cols) + 17] = -large;
-                }
-
                 var narrow = new float[n * rows];
                 var wide = new float[n * rows];
-                MatMul.Compute(GgmlType.F16, weights, rows, cols, x, narrow, n, _three, MatMulActivations.Float, SimdWidth.V256);
-                MatMul.Compute(GgmlType.F16, weights, rows, cols, x, wide, n, _three, MatMulActivations.Float, SimdWidth.V512);
-                for (int i = 0; i < narrow.Length; i++)
+                MatMul.Compute(GgmlType.F16, weights, rows, cols, xs, narrow, n, _three, MatMulActivations.Float, SimdWidth.V256);
+                MatMul.Compute(GgmlType.F16, weights, rows, cols, xs, wide, n, _three, MatMulActivations.Float, SimdWidth.V512);
+                if (n > 16)
                 {
-                    Assert.True(
-                        BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]) || (float.IsNaN(narrow[i]) && float.IsNaN(wide[i])),
-                        $"n={n} large={large} at {i}: {wide[i]} != {narrow[i]}");
+                    for (int i = 0; i < narrow.Length; i++)
+                    {
+                        Assert.True(SameBitsOrBothNaN(narrow[i], wide[i]), $"n={n} large={xs == large} at {i}: {wide[i]} != {narrow[i]}");
+                    }
                 }
 
                 Assert.True(float.IsInfinity(wide[7]) || float.IsNaN(wide[7]), "the row with +inf stays infinite");
+                results.Add(wide);
+            }
+
+            for (int t = 0; t < n; t++)
+            {
+                for (int r = 0; r < rows && t != 5; r++)
+                {
+                    int i = (t * rows) + r;
+                    Assert.True(SameBitsOrBothNaN(results[0][i], results[1][i]), $"n={n} t={t} r={r}: prescaled {results[0][i]} != plain {results[1][i]}");
+                }
             }
         }
+
+        static bool SameBitsOrBothNaN(float a, float b) =>
+            BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b) || (float.IsNaN(a) && float.IsNaN(b));
     }
 
     [Theory]
@@ -94,12 +109,15 @@ public sealed class MatMulTests : IDisposable
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
-    public void Compute_WideGemm_IsBitIdenticalToVector256(GgmlType type)
+    public void Compute_WideGemm_IsBitIdenticalToVector256_ExceptTheColumnPairBlock(GgmlType type)
     {
         // The Vector512 GEMM kernels (micro-tiles of 48 tokens: 4 × 48, 4 × 32, 4 × 16) run here in software when
         // the machine lacks AVX-512; they must give the Vector256 kernels' bits (same order of accumulation), and the
-        // double loop's values. n covers every last-tile width class of both layouts and several token blocks
-        // (192 tokens with wide tiles): 8, 9 (4 × 16), 16, 17 (4 × 32), 33 (4 × 48), 48, 49, 200 (192 + 8), 217.
+        // double loop's values. A last block of at most 16 tokens runs Kernel8x16Pairs, which adds the even and the
+        // odd columns apart: within Tolerance.MatMul of the Vector256 results there, not their bits. n covers every
+        // last-tile width class of both layouts and several token blocks (192 tokens with wide tiles): 8, 9, 16 (pairs),
+        // 17 (4 × 32), 33 (4 × 48), 48, 49, 200 (192 + 8 in pairs), 217 (192 + 25); cols 133 for the float types: an odd
+        // last column.
         int cols = QuantTraits.Get(type).BlockSize == 1 ? 133 : 512;
         var rng = new Random(80 + (int)type);
         const int rows = 22;
@@ -107,6 +125,12 @@ public sealed class MatMulTests : IDisposable
         var w = TestData.DequantizeReference(type, weights, rows * cols);
         foreach (int n in new[] { 8, 9, 16, 17, 33, 48, 49, 200, 217 })
         {
+            int pairsFrom = n > 192 ? 192 : 0;
+            if (!MatMulWork.PairTile(n, pairsFrom, wideTiles: true))
+            {
+                pairsFrom = n;
+            }
+
             var x = TestData.Floats(rng, n * cols, 2);
             foreach (var pool in new[] { _single, _three })
             {
@@ -114,13 +138,24 @@ public sealed class MatMulTests : IDisposable
                 var wide = new float[n * rows];
                 MatMul.Compute(type, weights, rows, cols, x, narrow, n, pool, MatMulActivations.Float, SimdWidth.V256);
                 MatMul.Compute(type, weights, rows, cols, x, wide, n, pool, MatMulActivations.Float, SimdWidth.V512);
-                Assert.True(narrow.AsSpan().SequenceEqual(wide), $"{type} n={n} threads={pool.ThreadCount}: V512 GEMM differs from V256");
-                for (int t = 0; t < n; t += 7)
+                Assert.True(
+                    narrow.AsSpan(0, pairsFrom * rows).SequenceEqual(wide.AsSpan(0, pairsFrom * rows)),
+                    $"{type} n={n} threads={pool.ThreadCount}: V512 GEMM differs from V256");
+                for (int t = 0; t < n; t++)
                 {
                     for (int r = 0; r < rows; r++)
                     {
+                        if (t < pairsFrom && t % 7 != 0)
+                        {
+                            continue;
+                        }
+
                         var (expected, magnitude) = TestData.ExactDot(w.AsSpan(r * cols, cols), x.AsSpan(t * cols, cols));
                         TestData.AssertClose(expected, wide[(t * rows) + r], Tolerance.MatMul, magnitude, $"{type} n={n} t={t} r={r}");
+                        if (t >= pairsFrom)
+                        {
+                            TestData.AssertClose(narrow[(t * rows) + r], wide[(t * rows) + r], Tolerance.MatMul, magnitude, $"{type} n={n} t={t} r={r} against V256");
+                        }
                     }
                 }
             }
@@ -160,6 +195,48 @@ public sealed class MatMulTests : IDisposable
             MatMul.Compute(type, weights, rows, cols, x, narrow, n, _three, MatMulActivations.Int8, SimdWidth.V256);
             MatMul.Compute(type, weights, rows, cols, x, wide, n, _three, MatMulActivations.Int8, SimdWidth.V512);
             Assert.True(narrow.AsSpan().SequenceEqual(wide), $"{type} n={n}: the 512-bit integer path differs from the 256-bit one");
+        }
+    }
+
+    [Theory]
+    [InlineData(13, 7)]
+    [InlineData(16, 10)]
+    [InlineData(200, 5)]
+    public void PackTokens_WideBlockOfAtMostSixteen_LaysOutColumnPairs(int n, int cols)
+    {
+        // The last block of four wide micro-tiles (192 tokens) holding at most 16 tokens is packed in column pairs for
+        // Kernel8x16Pairs: pair p's 32 floats hold tokens 0–7 as (column 2p, column 2p + 1), then tokens 8–15; missing
+        // tokens and the odd last column's partner are zeros.
+        var x = new float[n * cols];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = i + 1;
+        }
+
+        int t0 = n > 192 ? 192 : 0;
+        Assert.True(MatMulWork.PairTile(n, t0, wideTiles: true));
+        int pairs = (cols + 1) / 2;
+        Assert.Equal(((long)t0 * cols) + (32L * pairs), MatMulWork.PackedFloats(n, cols, wideTiles: true));
+        var packed = new float[MatMulWork.PackedFloats(n, cols, wideTiles: true)];
+        unsafe
+        {
+            fixed (float* xp = x, pp = packed)
+            {
+                MatMulWork.PackTokens(xp, n, cols, pp, wideTiles: true);
+            }
+        }
+
+        for (int p = 0; p < pairs; p++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                for (int q = 0; q < 2; q++)
+                {
+                    int k = (2 * p) + q;
+                    float expected = t0 + j < n && k < cols ? x[((t0 + j) * cols) + k] : 0f;
+                    Assert.Equal(expected, packed[(t0 * cols) + (32 * p) + ((j / 8) * 16) + ((j % 8) * 2) + q]);
+                }
+            }
         }
     }
 
