@@ -7,7 +7,8 @@ namespace Kvasir.Kernels;
 /// <summary>
 /// The Vector512 register kernels of the outer-product GEMM (<see cref="TiledRows"/> with wide tiles): the same
 /// 4-row tiles as the Vector256 kernels, three vectors of 16 tokens wide. Each output lane is accumulated over the
-/// columns in the same order as in the Vector256 kernels, so the two widths give the same bits.
+/// columns in the same order as in the Vector256 kernels, so the two widths give the same bits — except in a block of
+/// at most 16 tokens, which <see cref="Kernel8x16Pairs"/> takes on column pairs (within <c>Tolerance.MatMul</c>).
 /// </summary>
 /// <remarks>
 /// Twelve 512-bit accumulators, three token vectors and a broadcast use 16 of AVX-512's 32 registers; per column
