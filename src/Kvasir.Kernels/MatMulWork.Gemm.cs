@@ -181,10 +181,9 @@ internal readonly unsafe partial struct MatMulWork
     public static void PackTokens(float* x, int n, int cols, float* packed, bool wideTiles)
     {
         PackTiles(x, n, cols, packed, wideTiles);
-        int t0 = n > 0 ? LastBlockStart(n, wideTiles) : 0;
-        if (n > 0 && PairTile(n, t0, wideTiles))
+        if (n > 0 && PairTile(n, LastBlockStart(n, wideTiles), wideTiles))
         {
-            ToColumnPairs(packed + ((long)t0 * cols), cols);
+            ToColumnPairs(packed + ((long)LastBlockStart(n, wideTiles) * cols), cols);
         }
     }
 
@@ -201,6 +200,7 @@ internal readonly unsafe partial struct MatMulWork
             new Span<float>(tile + (16L * cols), 16).Clear();
         }
 
+        float* copy = stackalloc float[32]; // the scalar fallback's copy of one pair
         for (int p = 0; p < (cols + 1) / 2; p++)
         {
             float* pair = tile + (32L * p);
@@ -215,7 +215,6 @@ internal readonly unsafe partial struct MatMulWork
             }
             else
             {
-                var copy = stackalloc float[32];
                 new ReadOnlySpan<float>(pair, 32).CopyTo(new Span<float>(copy, 32));
                 for (int j = 0; j < 16; j++)
                 {
