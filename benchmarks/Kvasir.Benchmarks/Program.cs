@@ -82,7 +82,17 @@ Console.WriteLine($"Kvasir's weights: {(model.File.Memory == WeightMemory.Reside
 Console.WriteLine($"threads: {threads}; prompt {promptLength}; decode {decodeSteps} steps after {decodeContext} tokens of context; {batch} sequences together");
 var bandwidth = PhysicalLimits.ReadBandwidth(threads);
 var fma = PhysicalLimits.FmaPeak(threads);
-Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256)}-bit, {threads} threads)");
+var int8 = PhysicalLimits.Int8Peak(threads);
+Console.WriteLine($"machine: read bandwidth {bandwidth / 1e9:F1} GB/s, FMA peak {fma / 1e9:F0} GFLOP/s (fp32, {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256)}-bit), int8 peak {int8 / 1e9:F0} GOP/s ({threads} threads)");
+
+// The limits per token. Every token multiplies the 2-D weights except the token embeddings, which it only looks up
+// (unless the output projection is tied to them): decode reads those bytes once per step, and a token's products take
+// 2 operations per weight, at the FMA peak for float weights and at the int8 peak for quantized ones (both engines
+// multiply those in int8). Attention's own work (a few % at these contexts) is left out of both.
+var tiedOutput = model.File.FindTensor("output.weight") is null;
+var multiplied = model.File.Tensors.Where(t => t.Shape.Length >= 2 && (tiedOutput || t.Name != "token_embd.weight")).ToArray();
+long bytesPerToken = multiplied.Sum(t => t.ByteSize);
+double computeSecondsPerToken = multiplied.Sum(t => 2.0 * t.ElementCount / (IsFloat(t.Type) || int8 <= 0 ? fma : int8));
 
 if (prefixCache > 0)
 {
@@ -143,11 +153,12 @@ for (var round = 0; round < rounds; round++)
 Console.WriteLine();
 Console.WriteLine($"| measure | Kvasir tokens/s | llama.cpp tokens/s | ratio | Kvasir fraction of limit | ratios by round |");
 Console.WriteLine("|---|---|---|---|---|---|");
-var limits = new[] { "of FMA peak", "of bandwidth", "of FMA peak" };
+var computeLimit = multiplied.All(t => IsFloat(t.Type)) ? "of FMA peak" : multiplied.Any(t => IsFloat(t.Type)) ? "of FMA/int8 peaks" : "of int8 peak";
+var limits = new[] { computeLimit, "of bandwidth", computeLimit };
 for (var m = 0; m < names.Length; m++)
 {
     var k = Median(ours[m]);
-    var fraction = m == 1 ? k * weightBytes / bandwidth : FlopFraction(k);
+    var fraction = m == 1 ? k * bytesPerToken / bandwidth : k * computeSecondsPerToken;
     var ratios = llama is null ? [] : ours[m].Zip(theirs[m], (a, b) => a / b).ToArray();
     Console.WriteLine(string.Create(inv,
         $"| {names[m]} | {k:F1} | {(llama is null ? "-" : Median(theirs[m]).ToString("F1", inv))} | {(llama is null ? "-" : Median(ratios).ToString("F2", inv) + "×")} | {fraction:P0} {limits[m]} | {string.Join(", ", ratios.Select(r => r.ToString("F2", inv)))} |"));
@@ -177,7 +188,7 @@ static double Median(IReadOnlyList<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-double FlopFraction(double tokensPerSecond) => tokensPerSecond * 2.0 * parameters / fma;
+static bool IsFloat(Kvasir.Kernels.Quant.GgmlType type) => type is Kvasir.Kernels.Quant.GgmlType.F32 or Kvasir.Kernels.Quant.GgmlType.F16 or Kvasir.Kernels.Quant.GgmlType.BF16;
 
 // Kvasir's three measures (prefill, single decode, batched decode), each callable again for another round.
 Func<double>[] KvasirMeasures()
