@@ -17,7 +17,7 @@ internal readonly unsafe partial struct MatMulWork
         switch (_type)
         {
             case GgmlType.Q4_0: Int8GemmRows<Q8_0GemmRows<BlockQ4_0.Weights>, Q8_0GemmRowsWide<BlockQ4_0.Weights>>(r0, r1); break;
-            case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.Weights>, Q8_0GemmRowsWide<BlockQ5_0.Weights>>(r0, r1); break;
+            case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.GemmWeights>, Q8_0GemmRowsWide<BlockQ5_0.GemmWeights>>(r0, r1); break;
             case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>, Q8_0GemmRowsWide<BlockQ8_0.Weights>>(r0, r1); break;
             case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>, Q8_0GemmRowsWide<BlockIQ4_NL.Weights>>(r0, r1); break;
             case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
@@ -102,7 +102,7 @@ internal readonly unsafe partial struct MatMulWork
 /// <summary>One integer GEMM as <see cref="MatMulWork"/> drives it: row unpacking and the 2-row × 16-token kernel.</summary>
 internal unsafe interface IInt8GemmRows
 {
-    /// <summary>Bits of the unsigned weight values the kernel multiplies: 4 (Q4_0, Q4_K), 5 (Q5_K), 6 (Q6_K), 8 (the rest).</summary>
+    /// <summary>Bits of the unsigned weight values the kernel multiplies: 4 (Q4_0, Q4_K), 5 (Q5_0, Q5_K), 6 (Q6_K), 8 (the rest).</summary>
     static abstract int ValueBits { get; }
 
     /// <summary>Bytes of one unpacked row of <paramref name="cols"/> values.</summary>

@@ -90,7 +90,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     public static int Int8GemmOffset(GgmlType type) => type switch
     {
         GgmlType.Q4_0 => Q8_0Gemm.Offset<BlockQ4_0.Weights>(),
-        GgmlType.Q5_0 => Q8_0Gemm.Offset<BlockQ5_0.Weights>(),
+        GgmlType.Q5_0 => Q8_0Gemm.Offset<BlockQ5_0.GemmWeights>(),
         GgmlType.Q8_0 => Q8_0Gemm.Offset<BlockQ8_0.Weights>(),
         _ => Q8_0Gemm.Offset<BlockIQ4_NL.Weights>(),
     };

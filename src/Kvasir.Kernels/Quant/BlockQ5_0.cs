@@ -184,6 +184,27 @@ internal static class BlockQ5_0
         public static Vector256<byte> Unpack(ref byte block) => BlockQ5_0.Unpack(ref block).AsByte();
     }
 
+    /// <summary>
+    /// This type's blocks for the integer GEMM (<see cref="Q8_0Gemm"/>): the stored 5-bit q (0..31), the offset 16 taken
+    /// off through the tokens' block sums. Values of five bits let the 512-bit kernel sum four steps of
+    /// <c>vpmaddubsw</c> in int16 before each flush (as for Q5_K) where the signed form, an 8-bit value there, had to be
+    /// split into nibbles (two products per step) and was left to the AVX-VNNI kernel; the sums are exact either way, so
+    /// the results are the same bits.
+    /// </summary>
+    internal readonly struct GemmWeights : IQ8_0Weights
+    {
+        public static int BlockBytes => BlockQ5_0.BlockBytes;
+
+        public static int OffsetShift => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Unpack(ref byte block)
+        {
+            var low = QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6)));
+            return low | QuantSimd.HighBits(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2)));
+        }
+    }
+
     /// <summary>The block's 32 signed values q - 16 (reference).</summary>
     private static void UnpackReference(ReadOnlySpan<byte> block, Span<sbyte> q)
     {

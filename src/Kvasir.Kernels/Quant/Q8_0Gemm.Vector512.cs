@@ -17,8 +17,8 @@ namespace Kvasir.Kernels.Quant;
 /// zmm of the packed group (64 bytes). <c>vpmaddubsw</c> leaves each int16 lane the sum of two u8 × s8 products; a
 /// lane after k steps holds 2k products, each at most u_max · 127 in size (|q| ≤ 127 from Q8_0's rounding), so the
 /// int16 sums are exact while 2k · u_max · 127 ≤ 32767: eight steps (a whole block of 32) for 4-bit values (Q4_0,
-/// Q4_K), four for 5-bit (Q5_K), two for 6-bit (Q6_K). There the int16 sums go through <c>vpmaddwd</c> with ones
-/// into the int32 sums (a flush, see <see cref="StepsPerFlush"/>). Weights of eight bits (Q8_0, IQ4_NL and Q5_0 in the
+/// Q4_K), four for 5-bit (Q5_0, Q5_K), two for 6-bit (Q6_K). There the int16 sums go through <c>vpmaddwd</c> with ones
+/// into the int32 sums (a flush, see <see cref="StepsPerFlush"/>). Weights of eight bits (Q8_0 and IQ4_NL in the
 /// unsigned form v + 128) are split into nibbles when a row is unpacked, u = 16 · hi + lo: two products per step, each 4-bit,
 /// and the high sums enter with <c>vpmaddwd</c> by 16 instead of 1.
 /// </para>
@@ -43,7 +43,7 @@ internal static unsafe partial class Q8_0Gemm
     /// <summary>
     /// Whether the 512-bit kernels replace the AVX-VNNI ones at <paramref name="width"/> for weights of
     /// <paramref name="valueBits"/> bits: on AVX-512 machines without AVX-VNNI, and on those with it for values of at
-    /// most six bits (Q4_0, Q4_K, Q5_K, Q6_K), whose products the 512-bit kernel sums in int16 over several steps.
+    /// most six bits (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K), whose products the 512-bit kernel sums in int16 over several steps.
     /// </summary>
     /// <remarks>
     /// Measured on Zen 5 (kbench harness, one core, 2048 columns, 64 unpacked rows and one group of 16 tokens in L2,
@@ -56,7 +56,10 @@ internal static unsafe partial class Q8_0Gemm
     public static bool UsesWideKernel(SimdWidth width, int valueBits) =>
         width >= SimdWidth.V512 && (!AvxVnni.IsSupported || (valueBits <= 6 && Avx512BW.IsSupported));
 
-    /// <summary>Bits of the unsigned weight values of <typeparamref name="TWeights"/>: 4 (Q4_0), 8 (Q8_0, IQ4_NL, Q5_0: the types without an offset unpack as v + 128).</summary>
+    /// <summary>
+    /// Bits of the unsigned weight values of <typeparamref name="TWeights"/>: 4 (Q4_0), 5 (Q5_0's <see cref="BlockQ5_0.GemmWeights"/>),
+    /// 8 (Q8_0, IQ4_NL: the types without an offset unpack as v + 128).
+    /// </summary>
     /// <remarks>
     /// Inlined by demand: the kernels that ask are compiled fully optimized on first call (no tiering), where the
     /// inliner left this call in place, so the step count per flush was not a constant and the 512-bit Q4_0 kernel

@@ -177,9 +177,9 @@ public sealed unsafe class Int8GemmTests
         bool kQuant = MatMulWork.IsKQuantGemm(type);
         int bits = type switch
         {
-            // Q5_0 unpacks as v + 128 (its OffsetShift is −1), an 8-bit value like Q8_0's and IQ4_NL's.
+            // The GEMM's Q5_0 is the stored 5-bit q (offset 16); Q8_0 and IQ4_NL unpack as v + 128, 8-bit values.
             GgmlType.Q4_0 or GgmlType.Q4_K => 4,
-            GgmlType.Q5_K => 5,
+            GgmlType.Q5_0 or GgmlType.Q5_K => 5,
             GgmlType.Q6_K => 6,
             _ => 8,
         };
@@ -432,7 +432,7 @@ public sealed unsafe class Int8GemmTests
     private static int UnpackedRowBytes(GgmlType type, int blocks, bool wide) => !wide ? Q8_0Gemm.UnpackedRowBytes(blocks) : type switch
     {
         GgmlType.Q4_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ4_0.Weights>(blocks),
-        GgmlType.Q5_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ5_0.Weights>(blocks),
+        GgmlType.Q5_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ5_0.GemmWeights>(blocks),
         GgmlType.Q8_0 => Q8_0Gemm.UnpackedRowBytesWide<BlockQ8_0.Weights>(blocks),
         _ => Q8_0Gemm.UnpackedRowBytesWide<BlockIQ4_NL.Weights>(blocks),
     };
@@ -442,7 +442,7 @@ public sealed unsafe class Int8GemmTests
         switch (type)
         {
             case GgmlType.Q4_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ4_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ4_0.Weights>(row, blocks, dst); } break;
-            case GgmlType.Q5_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ5_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ5_0.Weights>(row, blocks, dst); } break;
+            case GgmlType.Q5_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ5_0.GemmWeights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ5_0.GemmWeights>(row, blocks, dst); } break;
             case GgmlType.Q8_0: if (wide) { Q8_0Gemm.UnpackRowWide<BlockQ8_0.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockQ8_0.Weights>(row, blocks, dst); } break;
             default: if (wide) { Q8_0Gemm.UnpackRowWide<BlockIQ4_NL.Weights>(row, blocks, dst); } else { Q8_0Gemm.UnpackRow<BlockIQ4_NL.Weights>(row, blocks, dst); } break;
         }
@@ -459,7 +459,7 @@ public sealed unsafe class Int8GemmTests
         switch (type)
         {
             case GgmlType.Q4_0: Q8_0Gemm.Kernel2x16Wide<BlockQ4_0.Weights>(u0, u1, blocks, group, out0, out1); break;
-            case GgmlType.Q5_0: Q8_0Gemm.Kernel2x16Wide<BlockQ5_0.Weights>(u0, u1, blocks, group, out0, out1); break;
+            case GgmlType.Q5_0: Q8_0Gemm.Kernel2x16Wide<BlockQ5_0.GemmWeights>(u0, u1, blocks, group, out0, out1); break;
             case GgmlType.Q8_0: Q8_0Gemm.Kernel2x16Wide<BlockQ8_0.Weights>(u0, u1, blocks, group, out0, out1); break;
             default: Q8_0Gemm.Kernel2x16Wide<BlockIQ4_NL.Weights>(u0, u1, blocks, group, out0, out1); break;
         }
