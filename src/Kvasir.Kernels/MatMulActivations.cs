@@ -19,7 +19,8 @@ public enum MatMulActivations
     /// count for Q4_K (24 where the GEMM runs 512-bit kernels), whose multi-token kernels give each token the bits it gets alone; larger products take the float
     /// tiles (4–7 tokens) or the outer-product GEMM, faster there, so a sequence's logits can differ in the last bits
     /// between a step where it decodes with few others and one shared with many (the float kernels also sum in
-    /// different orders).
+    /// different orders). On machines with AVX-VNNI or AVX-512 the Q8_0 family and the K-quants Q2_K to Q6_K stay on the
+    /// integer path at every count instead: from 8 (Q8_0 family) or 16 (K-quants) tokens on it is an integer GEMM.
     /// Other weight types and machines without AVX2 take the float path.
     /// </summary>
     Int8,

@@ -22,7 +22,9 @@ internal readonly unsafe partial struct MatMulWork
             case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>, Q8_0GemmRowsWide<BlockIQ4_NL.Weights>>(r0, r1); break;
             case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
             case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>>(r0, r1); break;
-            default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>, KQuantGemmRowsWide<KQuantGemmQ6_K>>(r0, r1); break;
+            case GgmlType.Q6_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>, KQuantGemmRowsWide<KQuantGemmQ6_K>>(r0, r1); break;
+            case GgmlType.Q3_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ3_K>, KQuantGemmRowsWide<KQuantGemmQ3_K>>(r0, r1); break;
+            default: Int8GemmRows<KQuantGemmRows<KQuantGemmQ2_K>, KQuantGemmRowsWide<KQuantGemmQ2_K>>(r0, r1); break;
         }
     }
 
@@ -102,7 +104,7 @@ internal readonly unsafe partial struct MatMulWork
 /// <summary>One integer GEMM as <see cref="MatMulWork"/> drives it: row unpacking and the 2-row × 16-token kernel.</summary>
 internal unsafe interface IInt8GemmRows
 {
-    /// <summary>Bits of the unsigned weight values the kernel multiplies: 4 (Q4_0, Q4_K), 5 (Q5_0, Q5_K), 6 (Q6_K), 8 (the rest).</summary>
+    /// <summary>Bits of the unsigned weight values the kernel multiplies: 2 (Q2_K), 3 (Q3_K), 4 (Q4_0, Q4_K), 5 (Q5_0, Q5_K), 6 (Q6_K), 8 (the rest).</summary>
     static abstract int ValueBits { get; }
 
     /// <summary>Bytes of one unpacked row of <paramref name="cols"/> values.</summary>

@@ -111,6 +111,21 @@ internal static partial class BlockQ2_K
         q3 = (packed.AsUInt16() >> 6).AsByte() & three;
     }
 
+    /// <summary>A super-block's 256 values (0..3) in element order into <paramref name="u"/>, for <see cref="KQuantGemm"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void UnpackValues(byte* block, byte* u)
+    {
+        for (int n = 0; n < 2; n++)
+        {
+            Unpack(Vector256.Load(block + 16 + (32 * n)), out var q0, out var q1, out var q2, out var q3);
+            byte* e = u + (128 * n);
+            q0.Store(e);
+            q1.Store(e + 32);
+            q2.Store(e + 64);
+            q3.Store(e + 96);
+        }
+    }
+
     /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
     public static unsafe float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) =>
         QuantSimd.DotReference(row, x, BlockSize, BlockBytes, &DequantizeReference);

@@ -147,6 +147,25 @@ internal static partial class BlockQ3_K
         u3 = ((low.AsUInt16() >> 6).AsByte() & three) | ((hm.AsUInt16() >> 1).AsByte() & four);
     }
 
+    /// <summary>
+    /// A super-block's 256 unsigned values u = q + 4 (0..7) in element order into <paramref name="u"/>, for
+    /// <see cref="KQuantGemm"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void UnpackUnsigned(byte* block, byte* u)
+    {
+        var hmask = Vector256.Load(block);
+        for (int n = 0; n < 2; n++)
+        {
+            Unpack(Vector256.Load(block + 32 + (32 * n)), HalfMask(hmask, n), out var u0, out var u1, out var u2, out var u3);
+            byte* e = u + (128 * n);
+            u0.Store(e);
+            u1.Store(e + 32);
+            u2.Store(e + 64);
+            u3.Store(e + 96);
+        }
+    }
+
     /// <summary>The signed values q = u − 4.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Signed(Vector256<byte> u) => (u - Vector256.Create((byte)4)).AsSByte();

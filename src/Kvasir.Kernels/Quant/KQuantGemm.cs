@@ -10,15 +10,16 @@ internal unsafe interface IKQuantGemmWeights
     /// <summary>Bytes per super-block of 256.</summary>
     static abstract int BlockBytes { get; }
 
-    /// <summary>Bits of the unsigned values: 4 (Q4_K), 5 (Q5_K), 6 (Q6_K).</summary>
+    /// <summary>Bits of the unsigned values: 2 (Q2_K), 3 (Q3_K), 4 (Q4_K), 5 (Q5_K), 6 (Q6_K).</summary>
     static abstract int ValueBits { get; }
 
-    /// <summary>Elements per sub-block with its own scale and offset: 32 (Q4_K, Q5_K) or 16 (Q6_K).</summary>
+    /// <summary>Elements per sub-block with its own scale and offset: 32 (Q4_K, Q5_K) or 16 (Q2_K, Q3_K, Q6_K).</summary>
     static abstract int SubBlock { get; }
 
     /// <summary>
-    /// log2 of o where every sub-block's offset is b = −o · a (Q6_K: o = 32, value = a · (u − 32)), so the kernel can
-    /// start the integer sum at −o · Σ q and skip the offset's float step; −1 where b is a sub-block's own (Q4_K, Q5_K).
+    /// log2 of o where every sub-block's offset is b = −o · a (Q6_K: o = 32, value = a · (u − 32); Q3_K: o = 4), so the
+    /// kernel can start the integer sum at −o · Σ q and skip the offset's float step; −1 where b is a sub-block's own
+    /// (Q2_K, Q4_K, Q5_K).
     /// </summary>
     static abstract int OffsetShift { get; }
 
@@ -30,7 +31,7 @@ internal unsafe interface IKQuantGemmWeights
 }
 
 /// <summary>
-/// The integer GEMM of Q4_K, Q5_K and Q6_K weights for batches and prefill on AVX-VNNI machines: <see cref="Q8_0Gemm"/>'s
+/// The integer GEMM of Q2_K, Q3_K, Q4_K, Q5_K and Q6_K weights for batches and prefill on AVX-VNNI machines: <see cref="Q8_0Gemm"/>'s
 /// tokens-in-lanes <c>vpdpbusd</c> kernel, with the weights unpacked per row to unsigned values and a float scale a and
 /// offset b per sub-block, and the tokens quantized per 32 values (Q8_0's rounding).
 /// </summary>
@@ -315,5 +316,64 @@ internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
             q2.Store(e + 64);
             q3.Store(e + 96);
         }
+    }
+}
+
+/// <summary>
+/// Q3_K for <see cref="KQuantGemm"/>: u = q + 4 (0..7, <see cref="BlockQ3_K.UnpackUnsigned"/>), a = d · sc,
+/// b = −4 · d · sc per sub-block of 16 (sc the signed 6-bit scale).
+/// </summary>
+internal readonly unsafe struct KQuantGemmQ3_K : IKQuantGemmWeights
+{
+    public static int BlockBytes => BlockQ3_K.BlockBytes;
+
+    public static int ValueBits => 3;
+
+    public static int SubBlock => 16;
+
+    public static int OffsetShift => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Unpack(byte* block, byte* u, float* a, float* b)
+    {
+        var d = Vector256.Create(QuantSimd.ReadHalf(ref *(block + 108)));
+        var scales = Vector256.WidenLower(BlockQ3_K.Scales(ref *block).ToVector256());
+        var first = Vector256.ConvertToSingle(Vector256.WidenLower(scales)) * d;
+        var second = Vector256.ConvertToSingle(Vector256.WidenUpper(scales)) * d;
+        first.Store(a);
+        second.Store(a + 8);
+        (first * -4f).Store(b);
+        (second * -4f).Store(b + 8);
+        BlockQ3_K.UnpackUnsigned(block, u);
+    }
+}
+
+/// <summary>
+/// Q2_K for <see cref="KQuantGemm"/>: u = q (0..3, <see cref="BlockQ2_K.UnpackValues"/>), a = d · sc, b = −dmin · m per
+/// sub-block of 16 (sc and m the 4-bit scale and min).
+/// </summary>
+internal readonly unsafe struct KQuantGemmQ2_K : IKQuantGemmWeights
+{
+    public static int BlockBytes => BlockQ2_K.BlockBytes;
+
+    public static int ValueBits => 2;
+
+    public static int SubBlock => 16;
+
+    public static int OffsetShift => -1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Unpack(byte* block, byte* u, float* a, float* b)
+    {
+        var d = Vector256.Create(QuantSimd.ReadHalf(ref *(block + 80)));
+        var dmin = Vector256.Create(-QuantSimd.ReadHalf(ref *(block + 82)));
+        var packed = Vector128.Load(block);
+        var scales = Vector256.WidenLower((packed & Vector128.Create((byte)15)).ToVector256());
+        var mins = Vector256.WidenLower(Vector128.ShiftRightLogical(packed, 4).ToVector256());
+        (Vector256.ConvertToSingle(Vector256.WidenLower(scales).AsInt32()) * d).Store(a);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(scales).AsInt32()) * d).Store(a + 8);
+        (Vector256.ConvertToSingle(Vector256.WidenLower(mins).AsInt32()) * dmin).Store(b);
+        (Vector256.ConvertToSingle(Vector256.WidenUpper(mins).AsInt32()) * dmin).Store(b + 8);
+        BlockQ2_K.UnpackValues(block, u);
     }
 }

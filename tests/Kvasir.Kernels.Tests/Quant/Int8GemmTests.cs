@@ -4,7 +4,7 @@ using Kvasir.Kernels.Quant;
 namespace Kvasir.Kernels.Tests.Quant;
 
 /// <summary>
-/// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q4_K, Q5_K, Q6_K): packing,
+/// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q2_K to Q6_K): packing,
 /// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
 /// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2); MatMul takes the 512-bit kernels on
 /// AVX-512 machines (on those with AVX-VNNI only for weights of at most six bits) and the VNNI kernels elsewhere, and
@@ -78,20 +78,24 @@ public sealed unsafe class Int8GemmTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q2_K, false)]
+    [InlineData(GgmlType.Q3_K, false)]
     [InlineData(GgmlType.Q4_K, false)]
     [InlineData(GgmlType.Q5_K, false)]
     [InlineData(GgmlType.Q6_K, false)]
+    [InlineData(GgmlType.Q2_K, true)]
+    [InlineData(GgmlType.Q3_K, true)]
     [InlineData(GgmlType.Q4_K, true)]
     [InlineData(GgmlType.Q5_K, true)]
     [InlineData(GgmlType.Q6_K, true)]
     public void KQuantGemm_UnpacksToTheReferenceValuesAndSumsSubBlockBySubBlock(GgmlType type, bool wide)
     {
         // Unpack: a_s · u + b_s is the reference dequantization (to float rounding). Kernel: per sub-block s and token t,
-        // acc = fma(b_s, d_t · Σ q, fma((float)Σ u · q, a_s · d_t, acc)), exactly (Q6_K, b = −32 · a:
-        // acc = fma((float)Σ (u − 32) · q, a_s · d_t, acc)); padding tokens zero.
+        // acc = fma(b_s, d_t · Σ q, fma((float)Σ u · q, a_s · d_t, acc)), exactly (Q6_K and Q3_K, b = −o · a with
+        // o = 32 and 4: acc = fma((float)Σ (u − o) · q, a_s · d_t, acc)); padding tokens zero.
         var rng = new Random(140 + (int)type);
         const int rows = 3;
-        int subBlock = type == GgmlType.Q6_K ? 16 : 32;
+        int subBlock = type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q6_K ? 16 : 32;
         foreach (int superBlocks in new[] { 1, 2 })
         {
             int cols = superBlocks * 256;
@@ -147,8 +151,8 @@ public sealed unsafe class Int8GemmTests
                             for (int j = 0; j < 16; j++)
                             {
                                 int t = (g * 16) + j;
-                                float e0 = t < n ? KExpected(unpacked, r * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
-                                float e1 = t < n ? KExpected(unpacked, second * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
+                                float e0 = t < n ? KExpected(type, unpacked, r * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
+                                float e1 = t < n ? KExpected(type, unpacked, second * unpackedBytes, cols, subBlock, activations, t * activationBytes, blocks) : 0;
                                 Assert.True(e0 == out0[j], $"{type} wide={wide} cols={cols} n={n} r={r} t={t}: {out0[j]} != {e0}");
                                 Assert.True(e1 == out1[j], $"{type} wide={wide} cols={cols} n={n} r={second} t={t}: {out1[j]} != {e1}");
                             }
@@ -164,6 +168,8 @@ public sealed unsafe class Int8GemmTests
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -178,6 +184,8 @@ public sealed unsafe class Int8GemmTests
         int bits = type switch
         {
             // The GEMM's Q5_0 is the stored 5-bit q (offset 16); Q8_0 and IQ4_NL unpack as v + 128, 8-bit values.
+            GgmlType.Q2_K => 2,
+            GgmlType.Q3_K => 3,
             GgmlType.Q4_0 or GgmlType.Q4_K => 4,
             GgmlType.Q5_0 or GgmlType.Q5_K => 5,
             GgmlType.Q6_K => 6,
@@ -471,6 +479,8 @@ public sealed unsafe class Int8GemmTests
         {
             case GgmlType.Q4_K: KQuantGemm.UnpackRow<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(row, cols, dst); break;
             case GgmlType.Q5_K: KQuantGemm.UnpackRow<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(row, cols, dst); break;
+            case GgmlType.Q2_K: KQuantGemm.UnpackRow<KQuantGemmQ2_K>(row, cols, dst); break;
+            case GgmlType.Q3_K: KQuantGemm.UnpackRow<KQuantGemmQ3_K>(row, cols, dst); break;
             default: KQuantGemm.UnpackRow<KQuantGemmQ6_K>(row, cols, dst); break;
         }
     }
@@ -482,6 +492,10 @@ public sealed unsafe class Int8GemmTests
             case GgmlType.Q4_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q5_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q6_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q2_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ2_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q3_K when wide: KQuantGemm.Kernel2x16Wide<KQuantGemmQ3_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q2_K: KQuantGemm.Kernel2x16<KQuantGemmQ2_K>(u0, u1, cols, group, out0, out1); break;
+            case GgmlType.Q3_K: KQuantGemm.Kernel2x16<KQuantGemmQ3_K>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             default: KQuantGemm.Kernel2x16<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
@@ -504,8 +518,10 @@ public sealed unsafe class Int8GemmTests
     }
 
     /// <summary>The scalar definition of KQuantGemm's result for one unpacked row and one token.</summary>
-    private static float KExpected(byte[] unpacked, int at, int cols, int subBlock, byte[] activations, long a, int blocks)
+    private static float KExpected(GgmlType type, byte[] unpacked, int at, int cols, int subBlock, byte[] activations, long a, int blocks)
     {
+        // The offset o where b = −o · a (carried in the integer sum), else 0 and b's own float step.
+        int o = type switch { GgmlType.Q6_K => 32, GgmlType.Q3_K => 4, _ => 0 };
         var (values, scale, offset) = Unpacked(unpacked, at, cols, subBlock);
         float acc = 0;
         for (int blk = 0; blk < blocks; blk++)
@@ -522,10 +538,9 @@ public sealed unsafe class Int8GemmTests
                     qsum += q;
                 }
 
-                if (subBlock == 16)
+                if (o != 0)
                 {
-                    // Q6_K: b = −32 · a, carried in the integer sum.
-                    acc = MathF.FusedMultiplyAdd(sum - (32 * qsum), scale[s] * dx, acc);
+                    acc = MathF.FusedMultiplyAdd(sum - (o * qsum), scale[s] * dx, acc);
                 }
                 else
                 {
