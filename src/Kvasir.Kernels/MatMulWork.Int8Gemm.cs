@@ -20,6 +20,7 @@ internal readonly unsafe partial struct MatMulWork
             case GgmlType.Q5_0: Int8GemmRows<Q8_0GemmRows<BlockQ5_0.GemmWeights>, Q8_0GemmRowsWide<BlockQ5_0.GemmWeights>>(r0, r1); break;
             case GgmlType.Q8_0: Int8GemmRows<Q8_0GemmRows<BlockQ8_0.Weights>, Q8_0GemmRowsWide<BlockQ8_0.Weights>>(r0, r1); break;
             case GgmlType.IQ4_NL: Int8GemmRows<Q8_0GemmRows<BlockIQ4_NL.Weights>, Q8_0GemmRowsWide<BlockIQ4_NL.Weights>>(r0, r1); break;
+            case GgmlType.IQ4_XS: Int8GemmRows<IQ4_XSGemmRows, IQ4_XSGemmRowsWide>(r0, r1); break;
             case GgmlType.Q4_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>>(r0, r1); break;
             case GgmlType.Q5_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>, KQuantGemmRowsWide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>>(r0, r1); break;
             case GgmlType.Q6_K: Int8GemmRows<KQuantGemmRows<KQuantGemmQ6_K>, KQuantGemmRowsWide<KQuantGemmQ6_K>>(r0, r1); break;
@@ -182,4 +183,37 @@ internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
         KQuantGemm.Kernel2x16Wide<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
+}
+
+/// <summary>
+/// IQ4_XS for <see cref="Q8_0Gemm"/>: each sub-block of 32 is a block of IQ4_NL's levels with its own float scale
+/// d · (ls − 32), unpacked as the signed 8-bit types are (levels + 128).
+/// </summary>
+internal readonly unsafe struct IQ4_XSGemmRows : IInt8GemmRows
+{
+    public static int ValueBits => 8;
+
+    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytes(cols / BlockQ8_0.BlockSize);
+
+    public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * Q8_0Gemm.BlockStride;
+
+    public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: false);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
+}
+
+/// <summary><see cref="IQ4_XSGemmRows"/> for the 512-bit kernel: the 8-bit values split into nibbles, as IQ4_NL's.</summary>
+internal readonly unsafe struct IQ4_XSGemmRowsWide : IInt8GemmRows
+{
+    public static int ValueBits => 8;
+
+    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytesWide<BlockIQ4_NL.Weights>(cols / BlockQ8_0.BlockSize);
+
+    public static long GroupBytes(int cols) => IQ4_XSGemmRows.GroupBytes(cols);
+
+    public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: true);
+
+    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16Wide<BlockIQ4_NL.Weights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
 }

@@ -48,7 +48,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
     /// <see cref="BlockQ3_K.DotQ8_K8"/>) at 16: 1.0–1.1× (Q2_K) and 1.17–1.33× (Q3_K) best-of-200, 1.2× in the means:
     /// they switch at 24. IQ4_XS (<see cref="BlockIQ4_XS.DotQ8_K4"/>): 1.8–1.9× at
     /// 4, 1.4× at 8, 0.95–0.97× at 12: it switches at 12. Other types switch at 4.
-    /// Where the machine has AVX-VNNI or AVX-512, the Q8_0 family and the K-quants Q2_K to Q6_K keep the integer path at every
+    /// Where the machine has AVX-VNNI or AVX-512, the Q8_0 family, IQ4_XS and the K-quants Q2_K to Q6_K keep the integer path at every
     /// count: from <see cref="Int8GemmMinTokens"/> on they run an integer GEMM (see <see cref="UsesInt8Gemm"/>).
     /// With 512-bit vectors (Zen 5, kbench, two threads, 5632 × 2048) the GEMM's Vector512 kernels overtake Q4_K's too:
     /// the integer kernels ran 230–240 GFLOP/s at any count from 4, the GEMM 223 at 16 and 300 at 512, so where 512-bit
@@ -60,24 +60,25 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         GgmlType.Q4_K => UsesInt8Gemm(type, width) || width < SimdWidth.V512 ? int.MaxValue : 24,
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q5_K or GgmlType.Q6_K => UsesInt8Gemm(type, width) ? int.MaxValue : 24,
         GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL => UsesInt8Gemm(type, width) ? int.MaxValue : GemmMinTokens,
-        GgmlType.IQ4_XS => 12,
+        GgmlType.IQ4_XS => UsesInt8Gemm(type, width) ? int.MaxValue : 12,
         _ => TiledMinTokens,
     };
 
     /// <summary>
     /// Whether products of <paramref name="type"/> with at least <see cref="Int8GemmMinTokens"/> tokens on the integer path run
-    /// an integer GEMM: <see cref="Q8_0Gemm"/> for the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL), <see cref="KQuantGemm"/> for
+    /// an integer GEMM: <see cref="Q8_0Gemm"/> for the Q8_0 family (Q4_0, Q5_0, Q8_0, IQ4_NL; IQ4_XS per sub-block of 32), <see cref="KQuantGemm"/> for
     /// the K-quants Q2_K to Q6_K, on machines with AVX-VNNI, or with AVX-512 but without AVX-VNNI in .NET's reach (Zen 4),
     /// where their 512-bit forms run (<see cref="Q8_0Gemm.UsesWideKernel"/>).
     /// </summary>
     public static bool UsesInt8Gemm(GgmlType type, SimdWidth width) =>
-        type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL
+        type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.IQ4_NL or GgmlType.IQ4_XS
             or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K
         && Q8_0Gemm.IsSupported(width);
 
     /// <summary>
     /// Tokens from which <paramref name="type"/>'s integer GEMM runs (where <see cref="UsesInt8Gemm"/>): 8 for the Q8_0
-    /// family, 16 for the K-quants, whose eight-token kernels are as fast at 8 and 12 (kbench, Zen 5, two threads,
+    /// family and IQ4_XS (four-token kernels below it, as the Q8_0 family's), 16 for the K-quants, whose eight-token
+    /// kernels are as fast at 8 and 12 (kbench, Zen 5, two threads,
     /// 5632 × 2048: 235–243 GFLOP/s; half of a 16-token group would be padding there). At 16 the GEMM runs Q4_K at
     /// 390–437 and Q6_K at 327–361, at 512 at 489 and 449, where the float GEMM ran 280–300.
     /// </summary>
@@ -92,7 +93,7 @@ internal readonly unsafe partial struct MatMulWork : IKernelWork
         GgmlType.Q4_0 => Q8_0Gemm.Offset<BlockQ4_0.Weights>(),
         GgmlType.Q5_0 => Q8_0Gemm.Offset<BlockQ5_0.GemmWeights>(),
         GgmlType.Q8_0 => Q8_0Gemm.Offset<BlockQ8_0.Weights>(),
-        _ => Q8_0Gemm.Offset<BlockIQ4_NL.Weights>(),
+        _ => Q8_0Gemm.Offset<BlockIQ4_NL.Weights>(), // IQ4_NL, and IQ4_XS unpacked as its levels
     };
 
     /// <summary>Weight rows dequantized and multiplied together by the register kernel.</summary>

@@ -82,10 +82,45 @@ internal static partial class BlockIQ4_XS
         }
     }
 
-    /// <summary>The 32 signed levels of sub-block <paramref name="sub"/> in element order (AVX2 only).</summary>
+    /// <summary>The 32 signed levels of sub-block <paramref name="sub"/> in element order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Levels(ref byte block, int sub) =>
         BlockIQ4_NL.Levels(QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 8 + (16 * sub)))));
+
+    /// <summary>
+    /// <paramref name="superBlocks"/> super-blocks of a row as <see cref="Q8_0Gemm"/>'s unpacked row: per sub-block of 32
+    /// its levels + 128 as bytes, then the sub-blocks' scales d · (ls − 32) as floats. With <paramref name="split"/> the
+    /// 512-bit kernel's form of 8-bit values (<see cref="Q8_0Gemm.UnpackRowWide{TWeights}"/>): per sub-block lo[32], hi[32].
+    /// </summary>
+    internal static unsafe void UnpackGemmRow(byte* row, int superBlocks, byte* dst, bool split)
+    {
+        int valueBytes = split ? 64 : 32;
+        float* d = (float*)(dst + ((long)superBlocks * 8 * valueBytes));
+        var flip = Vector256.Create((byte)0x80);
+        var mask = Vector256.Create((byte)0x0F);
+        for (int sb = 0; sb < superBlocks; sb++)
+        {
+            ref byte block = ref *(row + ((long)sb * BlockBytes));
+            float scale = QuantSimd.ReadHalf(ref block);
+            for (int s = 0; s < 8; s++)
+            {
+                var u = Levels(ref block, s).AsByte() ^ flip;
+                int b = (sb * 8) + s;
+                byte* e = dst + ((long)b * valueBytes);
+                if (split)
+                {
+                    (u & mask).Store(e);
+                    (Vector256.ShiftRightLogical(u.AsUInt16(), 4).AsByte() & mask).Store(e + 32);
+                }
+                else
+                {
+                    u.Store(e);
+                }
+
+                d[b] = scale * Scale(ref block, s);
+            }
+        }
+    }
 
     /// <summary>Scalar reference dot product: Σ dequantized[i] · x[i].</summary>
     public static unsafe float DotReference(ReadOnlySpan<byte> row, ReadOnlySpan<float> x) =>

@@ -99,6 +99,11 @@ public sealed class Int8DotTests : IDisposable
                     // 24 and Q4_K every n, 24 at 512 bits, eight a pass)
                     // Int8 is a different rounding, not the float path under another name, and each token's row is
                     // bit-identical to the token multiplied alone; from there on the float tiled kernels run.
+                    if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    {
+                        continue; // MatMul takes the integer path on AVX2 only: elsewhere y is the float path's
+                    }
+
                     var yFloat = new float[n * rows];
                     MatMul.Compute(type, weights, rows, cols, x, yFloat, n, pool, MatMulActivations.Float);
                     if (MatMulWork.UsesInt8Gemm(type, Simd.Best) && n >= MatMulWork.Int8GemmMinTokens(type))

@@ -5,8 +5,8 @@ namespace Kvasir.Kernels.Tests.Quant;
 
 /// <summary>
 /// The integer GEMMs (<see cref="Q8_0Gemm"/> for the Q8_0 family, <see cref="KQuantGemm"/> for Q2_K to Q6_K): packing,
-/// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
-/// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2); MatMul takes the 512-bit kernels on
+/// unpacking and the 2 × 16 kernels against the scalar definitions of their results. Runs on every machine with AVX2 (without AVX-VNNI, <see cref="Int8Simd.DotSumAdd"/> is the
+/// scalar form of the instruction, and the 512-bit kernels emulate AVX-512 on AVX2; without AVX2 the kernel tests return at once, as MatMul never runs the GEMMs there); MatMul takes the 512-bit kernels on
 /// AVX-512 machines (on those with AVX-VNNI only for weights of at most six bits) and the VNNI kernels elsewhere, and
 /// Int8DotTests hold whichever runs to the exact product.
 /// </summary>
@@ -23,6 +23,11 @@ public sealed unsafe class Int8GemmTests
     [InlineData(GgmlType.IQ4_NL, true)]
     public void Kernel_GivesEachTokenItsBlockByBlockSum(GgmlType type, bool wide)
     {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
+        }
+
         // acc_t = Σ_b (float)(Σ_j v_w · q_t) · (d_w · d_t), block after block (17 blocks: the scales widened four at a
         // time and one by one): the integer sums exact (weights of every
         // byte value, Q8_0's −128 included), padding tokens zero. 3 rows: the last pair is one row twice.
@@ -78,6 +83,99 @@ public sealed unsafe class Int8GemmTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IQ4_XS_UnpacksToLevelsPerSubBlock_AndTheKernelSumsThemExactly(bool wide)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
+        }
+
+        // Each sub-block of 32 becomes a block of the Q8_0 family's unpacked row: its levels + 128 (split into nibbles for
+        // the 512-bit kernel) and the float d · (ls − 32), so that (u − 128) · scale is the reference dequantization
+        // bit for bit; the kernel then gives acc = fma((float)Σ (u − 128) · q, scale_b · d_t, acc), block after block.
+        var rng = new Random(160);
+        const int rows = 3;
+        foreach (int superBlocks in new[] { 1, 3 })
+        {
+            int cols = superBlocks * 256;
+            int blocks = cols / 32;
+            var weights = TestData.RandomRow(GgmlType.IQ4_XS, rows * cols, rng);
+            var w = TestData.DequantizeReference(GgmlType.IQ4_XS, weights, rows * cols);
+            long rowBytes = QuantTraits.RowBytes(GgmlType.IQ4_XS, cols);
+            int valueBytes = wide ? 64 : 32;
+            int unpackedBytes = (blocks * valueBytes) + (blocks * sizeof(float));
+            var unpacked = new byte[rows * unpackedBytes];
+            fixed (byte* wp = weights)
+            fixed (byte* u = unpacked)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    BlockIQ4_XS.UnpackGemmRow(wp + (r * rowBytes), superBlocks, u + (r * unpackedBytes), wide);
+                }
+            }
+
+            int Level(int r, int j)
+            {
+                int at = (r * unpackedBytes) + ((j / 32) * valueBytes) + (j % 32);
+                return (wide ? unpacked[at] | (unpacked[at + 32] << 4) : unpacked[at]) - 128;
+            }
+
+            float Scale(int r, int b) => BitConverter.ToSingle(unpacked, (r * unpackedBytes) + (blocks * valueBytes) + (4 * b));
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    Assert.Equal(w[(r * cols) + j], Scale(r, j / 32) * Level(r, j));
+                }
+            }
+
+            foreach (int n in new[] { 1, 16, 19 })
+            {
+                var x = TestData.Floats(rng, n * cols, 2);
+                var activations = Quantized(x, n, blocks, out long activationBytes);
+                var packed = new byte[Q8_0Gemm.PackedBytes(n, blocks)];
+                var out0 = new float[16];
+                var out1 = new float[16];
+                fixed (byte* a = activations)
+                fixed (byte* p = packed)
+                fixed (byte* u = unpacked)
+                fixed (float* o0 = out0)
+                fixed (float* o1 = out1)
+                {
+                    Q8_0Gemm.Pack(a, activationBytes, n, blocks, MatMulWork.Int8GemmOffset(GgmlType.IQ4_XS), p);
+                    for (int g = 0; g < (n + 15) / 16; g++)
+                    {
+                        Kernel(GgmlType.IQ4_NL, u, u + (2 * unpackedBytes), blocks, p + ((long)g * blocks * Q8_0Gemm.BlockStride), o0, o1, wide);
+                        for (int j = 0; j < 16; j++)
+                        {
+                            int t = (g * 16) + j;
+                            foreach (var (r, actual) in new[] { (0, out0[j]), (2, out1[j]) })
+                            {
+                                float expected = 0;
+                                for (int b = 0; t < n && b < blocks; b++)
+                                {
+                                    float dx = BitConverter.ToSingle(activations, (int)((t * activationBytes) + (blocks * 34) + (b * 4)));
+                                    int sum = 0;
+                                    for (int k = 0; k < 32; k++)
+                                    {
+                                        sum += Level(r, (b * 32) + k) * (sbyte)activations[(t * activationBytes) + (b * 34) + 2 + k];
+                                    }
+
+                                    expected = MathF.FusedMultiplyAdd(sum, Scale(r, b) * dx, expected);
+                                }
+
+                                Assert.True(expected == actual, $"wide={wide} cols={cols} n={n} r={r} t={t}: {actual} != {expected}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(GgmlType.Q2_K, false)]
     [InlineData(GgmlType.Q3_K, false)]
     [InlineData(GgmlType.Q4_K, false)]
@@ -90,6 +188,11 @@ public sealed unsafe class Int8GemmTests
     [InlineData(GgmlType.Q6_K, true)]
     public void KQuantGemm_UnpacksToTheReferenceValuesAndSumsSubBlockBySubBlock(GgmlType type, bool wide)
     {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
+        }
+
         // Unpack: a_s · u + b_s is the reference dequantization (to float rounding). Kernel: per sub-block s and token t,
         // acc = fma(b_s, d_t · Σ q, fma((float)Σ u · q, a_s · d_t, acc)), exactly (Q6_K and Q3_K, b = −o · a with
         // o = 32 and 4: acc = fma((float)Σ (u − o) · q, a_s · d_t, acc)); padding tokens zero.
@@ -175,6 +278,11 @@ public sealed unsafe class Int8GemmTests
     [InlineData(GgmlType.Q6_K)]
     public void WideKernels_MatchTheVnniKernels_AtTheEdgesOfTheInt16Sums(GgmlType type)
     {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
+        }
+
         // The 512-bit kernels sum vpmaddubsw's pairs in int16 for as many steps as the values' range allows: with every
         // weight at its largest value and every token's quants at +127 (or −128, which Q8_0's rounding never makes), those
         // sums reach 30480–32256 of int16's 32767. Unpacked rows and packed tokens are made up directly here (any bytes
