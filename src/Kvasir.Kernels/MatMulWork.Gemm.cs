@@ -181,9 +181,15 @@ internal readonly unsafe partial struct MatMulWork
     public static void PackTokens(float* x, int n, int cols, float* packed, bool wideTiles)
     {
         PackTiles(x, n, cols, packed, wideTiles);
-        if (n > 0 && PairTile(n, LastBlockStart(n, wideTiles), wideTiles))
+        if (n == 0)
         {
-            ToColumnPairs(packed + ((long)LastBlockStart(n, wideTiles) * cols), cols);
+            return;
+        }
+
+        int t0 = LastBlockStart(n, wideTiles);
+        if (PairTile(n, t0, wideTiles))
+        {
+            ToColumnPairs(packed + ((long)t0 * cols), cols);
         }
     }
 

@@ -189,31 +189,32 @@ internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
 /// IQ4_XS for <see cref="Q8_0Gemm"/>: each sub-block of 32 is a block of IQ4_NL's levels with its own float scale
 /// d · (ls − 32), unpacked as the signed 8-bit types are (levels + 128).
 /// </summary>
+/// <remarks>Everything but the unpacking is IQ4_NL's (<see cref="Q8_0GemmRows{TWeights}"/>).</remarks>
 internal readonly unsafe struct IQ4_XSGemmRows : IInt8GemmRows
 {
-    public static int ValueBits => 8;
+    public static int ValueBits => Q8_0GemmRows<BlockIQ4_NL.Weights>.ValueBits;
 
-    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytes(cols / BlockQ8_0.BlockSize);
+    public static int UnpackedRowBytes(int cols) => Q8_0GemmRows<BlockIQ4_NL.Weights>.UnpackedRowBytes(cols);
 
-    public static long GroupBytes(int cols) => (long)(cols / BlockQ8_0.BlockSize) * Q8_0Gemm.BlockStride;
+    public static long GroupBytes(int cols) => Q8_0GemmRows<BlockIQ4_NL.Weights>.GroupBytes(cols);
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: false);
 
     public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
+        Q8_0GemmRows<BlockIQ4_NL.Weights>.Kernel(u0, u1, cols, group, out0, out1, prefetch);
 }
 
 /// <summary><see cref="IQ4_XSGemmRows"/> for the 512-bit kernel: the 8-bit values split into nibbles, as IQ4_NL's.</summary>
 internal readonly unsafe struct IQ4_XSGemmRowsWide : IInt8GemmRows
 {
-    public static int ValueBits => 8;
+    public static int ValueBits => Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.ValueBits;
 
-    public static int UnpackedRowBytes(int cols) => Q8_0Gemm.UnpackedRowBytesWide<BlockIQ4_NL.Weights>(cols / BlockQ8_0.BlockSize);
+    public static int UnpackedRowBytes(int cols) => Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.UnpackedRowBytes(cols);
 
-    public static long GroupBytes(int cols) => IQ4_XSGemmRows.GroupBytes(cols);
+    public static long GroupBytes(int cols) => Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.GroupBytes(cols);
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: true);
 
     public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0Gemm.Kernel2x16Wide<BlockIQ4_NL.Weights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
+        Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.Kernel(u0, u1, cols, group, out0, out1, prefetch);
 }

@@ -97,7 +97,6 @@ internal static partial class BlockIQ4_XS
         int valueBytes = split ? 64 : 32;
         float* d = (float*)(dst + ((long)superBlocks * 8 * valueBytes));
         var flip = Vector256.Create((byte)0x80);
-        var mask = Vector256.Create((byte)0x0F);
         for (int sb = 0; sb < superBlocks; sb++)
         {
             ref byte block = ref *(row + ((long)sb * BlockBytes));
@@ -109,8 +108,7 @@ internal static partial class BlockIQ4_XS
                 byte* e = dst + ((long)b * valueBytes);
                 if (split)
                 {
-                    (u & mask).Store(e);
-                    (Vector256.ShiftRightLogical(u.AsUInt16(), 4).AsByte() & mask).Store(e + 32);
+                    Q8_0Gemm.StoreSplit(u, e);
                 }
                 else
                 {

@@ -122,17 +122,23 @@ internal static class BlockQ5_0
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Unpack(ref byte block)
     {
-        var low = QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6)));
-        uint qh = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2));
         if (Avx2.IsSupported)
         {
+            var low = QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6)));
+            uint qh = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2));
+
             // As llama.cpp: a clear fifth bit ORs 0xF0 onto the nibble, which as a signed byte is nibble − 16; a set
             // one leaves the nibble, which is (nibble + 16) − 16.
             return (low | Vector256.AndNot(Vector256.Create((byte)0xF0), QuantSimd.HighBitMask(qh))).AsSByte();
         }
 
-        return ((low | QuantSimd.HighBits(qh)) - Vector256.Create((byte)16)).AsSByte();
+        return (UnpackUnsigned(ref block) - Vector256.Create((byte)16)).AsSByte();
     }
+
+    /// <summary>The block's 32 stored 5-bit values q (0..31) in element order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> UnpackUnsigned(ref byte block) =>
+        QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6))) | QuantSimd.HighBits(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2)));
 
     /// <summary>
     /// Scalar reference of the integer dot product with activations quantized to Q8_0 (llama.cpp's
@@ -198,11 +204,7 @@ internal static class BlockQ5_0
         public static int OffsetShift => 4;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Unpack(ref byte block)
-        {
-            var low = QuantSimd.SplitNibbles(Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 6)));
-            return low | QuantSimd.HighBits(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2)));
-        }
+        public static Vector256<byte> Unpack(ref byte block) => UnpackUnsigned(ref block);
     }
 
     /// <summary>The block's 32 signed values q - 16 (reference).</summary>

@@ -190,6 +190,22 @@ internal static unsafe partial class KQuantGemm
         f11.Store(out1 + 8);
     }
 
+    /// <summary>
+    /// The sixteen sub-block scales of a type whose offset is −o · a (Q3_K, Q6_K): a = d · sc into
+    /// <paramref name="a"/>, b = <paramref name="offsetFactor"/> · a (−o) into <paramref name="b"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ScalesWithOffset16(Vector128<sbyte> scales, float d, float offsetFactor, float* a, float* b)
+    {
+        var wide = Vector256.WidenLower(scales.ToVector256());
+        var first = Vector256.ConvertToSingle(Vector256.WidenLower(wide)) * Vector256.Create(d);
+        var second = Vector256.ConvertToSingle(Vector256.WidenUpper(wide)) * Vector256.Create(d);
+        first.Store(a);
+        second.Store(a + 8);
+        (first * offsetFactor).Store(b);
+        (second * offsetFactor).Store(b + 8);
+    }
+
     /// <summary>The integer sums' start for one sub-block: zero, or −o · Σ q where the type's offset is −o · a.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Start<TWeights>(int* sums, out Vector256<int> i00, out Vector256<int> i01, out Vector256<int> i10, out Vector256<int> i11)
@@ -298,14 +314,7 @@ internal readonly unsafe struct KQuantGemmQ6_K : IKQuantGemmWeights
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* block, byte* u, float* a, float* b)
     {
-        var d = Vector256.Create(QuantSimd.ReadHalf(ref *(block + 208)));
-        var scales = Vector256.WidenLower(Vector128.Load((sbyte*)(block + 192)).ToVector256());
-        var first = Vector256.ConvertToSingle(Vector256.WidenLower(scales)) * d;
-        var second = Vector256.ConvertToSingle(Vector256.WidenUpper(scales)) * d;
-        first.Store(a);
-        second.Store(a + 8);
-        (first * -32f).Store(b);
-        (second * -32f).Store(b + 8);
+        KQuantGemm.ScalesWithOffset16(Vector128.Load((sbyte*)(block + 192)), QuantSimd.ReadHalf(ref *(block + 208)), -32f, a, b);
 
         for (int h = 0; h < 2; h++)
         {
@@ -336,14 +345,7 @@ internal readonly unsafe struct KQuantGemmQ3_K : IKQuantGemmWeights
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* block, byte* u, float* a, float* b)
     {
-        var d = Vector256.Create(QuantSimd.ReadHalf(ref *(block + 108)));
-        var scales = Vector256.WidenLower(BlockQ3_K.Scales(ref *block).ToVector256());
-        var first = Vector256.ConvertToSingle(Vector256.WidenLower(scales)) * d;
-        var second = Vector256.ConvertToSingle(Vector256.WidenUpper(scales)) * d;
-        first.Store(a);
-        second.Store(a + 8);
-        (first * -4f).Store(b);
-        (second * -4f).Store(b + 8);
+        KQuantGemm.ScalesWithOffset16(BlockQ3_K.Scales(ref *block), QuantSimd.ReadHalf(ref *(block + 108)), -4f, a, b);
         BlockQ3_K.UnpackUnsigned(block, u);
     }
 }

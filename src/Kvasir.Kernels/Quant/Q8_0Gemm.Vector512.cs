@@ -88,16 +88,22 @@ internal static unsafe partial class Q8_0Gemm
             return;
         }
 
-        var mask = Vector256.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++)
         {
             var u = TWeights.Unpack(ref *(row + ((long)b * TWeights.BlockBytes))) ^ Vector256.Create((byte)0x80);
-            byte* e = dst + ((long)b * 2 * BlockQ8_0.BlockSize);
-            (u & mask).Store(e);
-            (Vector256.ShiftRightLogical(u.AsUInt16(), 4).AsByte() & mask).Store(e + BlockQ8_0.BlockSize);
+            StoreSplit(u, dst + ((long)b * 2 * BlockQ8_0.BlockSize));
         }
 
         UnpackScales<TWeights>(row, blocks, (float*)(dst + ((long)blocks * 2 * BlockQ8_0.BlockSize)));
+    }
+
+    /// <summary>One block's 32 unsigned 8-bit values as the 512-bit kernel reads them: lo[32] (low nibbles), then hi[32].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreSplit(Vector256<byte> u, byte* dst)
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        (u & mask).Store(dst);
+        (Vector256.ShiftRightLogical(u.AsUInt16(), 4).AsByte() & mask).Store(dst + BlockQ8_0.BlockSize);
     }
 
     /// <summary>
