@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kvasir.Kernels.Quant;
 
 namespace Kvasir.Kernels;
@@ -8,8 +9,8 @@ internal readonly unsafe partial struct MatMulWork
     /// <summary>Groups of 16 tokens per pass over the rows: each weight row is unpacked once for 64 tokens.</summary>
     private const int Int8GemmGroupsPerPass = 4;
 
-    /// <summary>How many rows ahead <see cref="Int8GemmRows{TRows}"/> prefetches (two pairs).</summary>
-    private const int Int8GemmPrefetchRows = 4;
+    /// <summary>How many kernel calls ahead <see cref="Int8GemmRows{TRows}"/> prefetches the rows.</summary>
+    private const int Int8GemmPrefetchCalls = 2;
 
     /// <summary>Rows r0..r1 against the packed tokens, with the kernel of the weight type and the machine.</summary>
     private void Int8GemmRows(int r0, int r1)
@@ -45,57 +46,55 @@ internal readonly unsafe partial struct MatMulWork
     }
 
     /// <summary>
-    /// Per pass of up to 64 tokens, two rows at a time are unpacked and multiplied with each group of 16 tokens; the
-    /// results go to y through a band of 16 rows (<see cref="WriteBand"/>), as in the float GEMM.
+    /// Per pass of up to 64 tokens, the rows are unpacked <see cref="IInt8GemmRows.KernelRows"/> at a time (four or two)
+    /// and multiplied with each group of 16 tokens; the results go to y through a band of 16 rows
+    /// (<see cref="WriteBand"/>), as in the float GEMM.
     /// </summary>
     private void Int8GemmRows<TRows>(int r0, int r1)
         where TRows : struct, IInt8GemmRows
     {
         const int passTokens = Int8GemmGroupsPerPass * Q8_0Gemm.GroupTokens;
         long groupBytes = TRows.GroupBytes(_cols);
-        // (WideRowGroup + 1) · cols floats: room for two unpacked rows of at most 2.125 · cols bytes each (the split
+        // (WideRowGroup + 1) · cols floats: room for four unpacked rows of at most 2.125 · cols bytes each (the split
         // 8-bit rows of Q8_0Gemm.UnpackRowWide).
-        byte* u0 = (byte*)RowScratch();
-        byte* u1 = (byte*)AlignUp(u0 + TRows.UnpackedRowBytes(_cols));
+        byte* u = (byte*)RowScratch();
+        int stride = (int)((byte*)AlignUp(u + TRows.UnpackedRowBytes(_cols)) - u);
         float* band = stackalloc float[BandRows * passTokens];
-        float* out0 = stackalloc float[Q8_0Gemm.GroupTokens];
-        float* out1 = stackalloc float[Q8_0Gemm.GroupTokens];
         int groups = (_n + Q8_0Gemm.GroupTokens - 1) / Q8_0Gemm.GroupTokens;
+        int kernelRows = TRows.KernelRows;
         for (int g0 = 0; g0 < groups; g0 += Int8GemmGroupsPerPass)
         {
             int t0 = g0 * Q8_0Gemm.GroupTokens;
             int tokens = Math.Min(passTokens, _n - t0);
             int g1 = Math.Min(groups, g0 + Int8GemmGroupsPerPass);
             int bandStart = r0;
-            for (int r = r0; r < r1; r += 2)
+            for (int r = r0; r < r1;)
             {
-                int pairRows = Math.Min(2, r1 - r);
-                // A pair's kernel is short at 16 tokens: the rows two pairs ahead are asked for into L2 while it runs
-                // (a line per block of 32, by the first group's kernel), so that their unpacking does not wait on memory.
-                byte* ahead = r + Int8GemmPrefetchRows < r1 ? _weights + ((r + Int8GemmPrefetchRows) * _rowBytes) : null;
-
-                TRows.Unpack(_weights + (r * _rowBytes), _cols, u0);
-                if (pairRows == 2)
+                int count = r1 - r >= kernelRows ? kernelRows : Math.Min(2, r1 - r);
+                // A kernel call is short at 16 tokens: the rows two calls ahead are asked for into L2 while it runs
+                // (by the first group's kernel), so that their unpacking does not wait on memory.
+                int aheadRow = r + (Int8GemmPrefetchCalls * kernelRows);
+                byte* ahead = aheadRow < r1 ? _weights + (aheadRow * _rowBytes) : null;
+                for (int k = 0; k < count; k++)
                 {
-                    TRows.Unpack(_weights + ((r + 1) * _rowBytes), _cols, u1);
+                    TRows.Unpack(_weights + ((r + k) * _rowBytes), _cols, u + (k * stride));
                 }
 
+                // The kernels write a group's 16 results per row straight into the band (a partial group's extra lanes
+                // land past the pass's tokens, never read; a lone last row's call writes its twin into the next band row,
+                // which exists: calls start at even band rows).
+                Debug.Assert((r - bandStart) % 2 == 0 && r - bandStart + Math.Max(count, 2) <= BandRows, "A kernel call writes inside the band.");
                 for (int g = g0; g < g1; g++)
                 {
-                    TRows.Kernel(u0, pairRows == 2 ? u1 : u0, _cols, _activations + (g * groupBytes), out0, out1, g == g0 ? ahead : null);
-                    int m = (g - g0) * Q8_0Gemm.GroupTokens;
-                    int width = Math.Min(Q8_0Gemm.GroupTokens, tokens - m);
-                    new ReadOnlySpan<float>(out0, width).CopyTo(new Span<float>(band + ((r - bandStart) * passTokens) + m, width));
-                    if (pairRows == 2)
-                    {
-                        new ReadOnlySpan<float>(out1, width).CopyTo(new Span<float>(band + ((r + 1 - bandStart) * passTokens) + m, width));
-                    }
+                    float* results = band + ((r - bandStart) * passTokens) + ((g - g0) * Q8_0Gemm.GroupTokens);
+                    TRows.Kernel(u, stride, count, _cols, _activations + (g * groupBytes), results, passTokens, g == g0 ? ahead : null);
                 }
 
-                if (r + pairRows - bandStart == BandRows || r + pairRows == r1)
+                r += count;
+                if (r - bandStart == BandRows || r == r1)
                 {
-                    WriteBand(band, passTokens, r + pairRows - bandStart, tokens, _y + ((long)t0 * _rows) + bandStart);
-                    bandStart = r + pairRows;
+                    WriteBand(band, passTokens, r - bandStart, tokens, _y + ((long)t0 * _rows) + bandStart);
+                    bandStart = r;
                 }
             }
         }
@@ -117,8 +116,14 @@ internal unsafe interface IInt8GemmRows
     /// <summary>Unpacks one weight row.</summary>
     static abstract void Unpack(byte* row, int cols, byte* dst);
 
-    /// <summary>Two unpacked rows against one group: 16 results each.</summary>
-    static abstract void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch);
+    /// <summary>The most rows one <see cref="Kernel"/> call takes: 4 (the 512-bit K-quant kernels) or 2.</summary>
+    static abstract int KernelRows { get; }
+
+    /// <summary>
+    /// <paramref name="rows"/> unpacked rows (1, 2 or <see cref="KernelRows"/>; row k at <c>u + k · stride</c>) against
+    /// one group: 16 results each, row k's at <c>output + k · outputStride</c>.
+    /// </summary>
+    static abstract void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch);
 }
 
 /// <summary><see cref="Q8_0Gemm"/> for one weight type of the Q8_0 family.</summary>
@@ -133,8 +138,10 @@ internal readonly unsafe struct Q8_0GemmRows<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRow<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0Gemm.Kernel2x16(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
+    public static int KernelRows => 2;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16(u, rows == 2 ? u + stride : u, cols / BlockQ8_0.BlockSize, group, output, output + outputStride, prefetch);
 }
 
 /// <summary><see cref="KQuantGemm"/> for one K-quant weight type.</summary>
@@ -149,8 +156,10 @@ internal readonly unsafe struct KQuantGemmRows<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        KQuantGemm.Kernel2x16<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
+    public static int KernelRows => 2;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
+        KQuantGemm.Kernel2x16<TWeights>(u, rows == 2 ? u + stride : u, cols, group, output, output + outputStride, prefetch);
 }
 
 /// <summary><see cref="Q8_0Gemm"/>'s 512-bit kernel (see <see cref="Q8_0Gemm.UsesWideKernel"/>) for one weight type of the Q8_0 family.</summary>
@@ -165,8 +174,10 @@ internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRowWide<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0Gemm.Kernel2x16Wide<TWeights>(u0, u1, cols / BlockQ8_0.BlockSize, group, out0, out1, prefetch);
+    public static int KernelRows => 2;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
+        Q8_0Gemm.Kernel2x16Wide<TWeights>(u, rows == 2 ? u + stride : u, cols / BlockQ8_0.BlockSize, group, output, output + outputStride, prefetch);
 }
 
 /// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (see <see cref="Q8_0Gemm.UsesWideKernel"/>) for one K-quant weight type.</summary>
@@ -181,8 +192,19 @@ internal readonly unsafe struct KQuantGemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => KQuantGemm.UnpackRow<TWeights>(row, cols, dst);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        KQuantGemm.Kernel2x16Wide<TWeights>(u0, u1, cols, group, out0, out1, prefetch);
+    public static int KernelRows => 4;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch)
+    {
+        if (rows == 4)
+        {
+            KQuantGemm.Kernel4x16Wide<TWeights>(u, stride, cols, group, output, outputStride, prefetch);
+        }
+        else
+        {
+            KQuantGemm.Kernel2x16Wide<TWeights>(u, rows == 2 ? u + stride : u, cols, group, output, output + outputStride, prefetch);
+        }
+    }
 }
 
 /// <summary>
@@ -200,8 +222,10 @@ internal readonly unsafe struct IQ4_XSGemmRows : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: false);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0GemmRows<BlockIQ4_NL.Weights>.Kernel(u0, u1, cols, group, out0, out1, prefetch);
+    public static int KernelRows => 2;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
+        Q8_0GemmRows<BlockIQ4_NL.Weights>.Kernel(u, stride, rows, cols, group, output, outputStride, prefetch);
 }
 
 /// <summary><see cref="IQ4_XSGemmRows"/> for the 512-bit kernel: the 8-bit values split into nibbles, as IQ4_NL's.</summary>
@@ -215,6 +239,8 @@ internal readonly unsafe struct IQ4_XSGemmRowsWide : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: true);
 
-    public static void Kernel(byte* u0, byte* u1, int cols, byte* group, float* out0, float* out1, byte* prefetch) =>
-        Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.Kernel(u0, u1, cols, group, out0, out1, prefetch);
+    public static int KernelRows => 2;
+
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
+        Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.Kernel(u, stride, rows, cols, group, output, outputStride, prefetch);
 }

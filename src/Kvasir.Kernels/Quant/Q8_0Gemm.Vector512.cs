@@ -188,6 +188,69 @@ internal static unsafe partial class Q8_0Gemm
     }
 
     /// <summary>
+    /// <see cref="StepsWide"/> for four rows: each zmm of tokens loaded once for all four, which halves the bytes of
+    /// packed tokens read per product (see <see cref="KQuantGemm.Kernel4x16Wide{TWeights}"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StepsWide4(
+        int bits, uint* w0, uint* w1, uint* w2, uint* w3, byte* x, int first, int count,
+        ref Vector512<int> i0, ref Vector512<int> i1, ref Vector512<int> i2, ref Vector512<int> i3)
+    {
+        int perFlush = StepsPerFlush(bits);
+        Vector512<short> s0 = default, s1 = default, s2 = default, s3 = default;
+        StepWide4(w0, w1, w2, w3, x, first, ref s0, ref s1, ref s2, ref s3);
+        StepWide4(w0, w1, w2, w3, x, first + 1, ref s0, ref s1, ref s2, ref s3);
+        if (perFlush == 2)
+        {
+            FlushWide4(ref i0, ref i1, ref i2, ref i3, ref s0, ref s1, ref s2, ref s3);
+        }
+
+        StepWide4(w0, w1, w2, w3, x, first + 2, ref s0, ref s1, ref s2, ref s3);
+        StepWide4(w0, w1, w2, w3, x, first + 3, ref s0, ref s1, ref s2, ref s3);
+        if (perFlush <= 4 || count == 4)
+        {
+            FlushWide4(ref i0, ref i1, ref i2, ref i3, ref s0, ref s1, ref s2, ref s3);
+        }
+
+        if (count == 8)
+        {
+            StepWide4(w0, w1, w2, w3, x, first + 4, ref s0, ref s1, ref s2, ref s3);
+            StepWide4(w0, w1, w2, w3, x, first + 5, ref s0, ref s1, ref s2, ref s3);
+            if (perFlush == 2)
+            {
+                FlushWide4(ref i0, ref i1, ref i2, ref i3, ref s0, ref s1, ref s2, ref s3);
+            }
+
+            StepWide4(w0, w1, w2, w3, x, first + 6, ref s0, ref s1, ref s2, ref s3);
+            StepWide4(w0, w1, w2, w3, x, first + 7, ref s0, ref s1, ref s2, ref s3);
+            FlushWide4(ref i0, ref i1, ref i2, ref i3, ref s0, ref s1, ref s2, ref s3);
+        }
+    }
+
+    /// <summary>Step g of four rows: one zmm of tokens, four <c>vpmaddubsw</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepWide4(
+        uint* w0, uint* w1, uint* w2, uint* w3, byte* x, int g,
+        ref Vector512<short> s0, ref Vector512<short> s1, ref Vector512<short> s2, ref Vector512<short> s3)
+    {
+        var tokens = Vector512.Load((sbyte*)(x + (g * 64)));
+        s0 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w0[g]).AsByte(), tokens);
+        s1 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w1[g]).AsByte(), tokens);
+        s2 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w2[g]).AsByte(), tokens);
+        s3 += Int8Simd.MultiplyAddAdjacent(Vector512.Create(w3[g]).AsByte(), tokens);
+    }
+
+    /// <summary><see cref="FlushWide"/> for four rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FlushWide4(
+        ref Vector512<int> i0, ref Vector512<int> i1, ref Vector512<int> i2, ref Vector512<int> i3,
+        ref Vector512<short> s0, ref Vector512<short> s1, ref Vector512<short> s2, ref Vector512<short> s3)
+    {
+        FlushWide(ref i0, ref s0, ref i1, ref s1);
+        FlushWide(ref i2, ref s2, ref i3, ref s3);
+    }
+
+    /// <summary>
     /// All eight steps of a block of two rows of 8-bit values split into nibbles (<see cref="UnpackRowWide{TWeights}"/>:
     /// lo at <paramref name="w0"/>, hi 32 bytes on): the int16 sums of each half stay exact over the block.
     /// </summary>

@@ -405,6 +405,89 @@ public sealed unsafe class Int8GemmTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void FourRowKernel_GivesThePairKernelsBits(GgmlType type)
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
+        }
+
+        // Kernel4x16Wide reads each zmm of tokens once for four rows; per row it must do the pair kernel's operations in
+        // its order: the same bits, with the values at their largest (the int16 sums' edge) or random, the tokens' quants
+        // at +127, −128 or random, rows apart by a stride and results apart by another.
+        var rng = new Random(160 + (int)type);
+        int bits = type switch { GgmlType.Q2_K => 2, GgmlType.Q3_K => 3, GgmlType.Q4_K => 4, GgmlType.Q5_K => 5, _ => 6 };
+        const int cols = 768, outputStride = 24;
+        int blocks = cols / 32;
+        int stride = KQuantGemm.UnpackedRowBytes(cols) + 64;
+        for (int round = 0; round < 6; round++)
+        {
+            var rows = new byte[4 * stride];
+            for (int r = 0; r < 4; r++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    rows[(r * stride) + j] = (byte)(round < 3 || rng.Next(4) > 0 ? (1 << bits) - 1 : rng.Next(1 << bits));
+                }
+
+                for (int at = (r * stride) + cols; at + 4 <= (r * stride) + KQuantGemm.UnpackedRowBytes(cols); at += 4)
+                {
+                    BitConverter.TryWriteBytes(rows.AsSpan(at), (float)((rng.NextDouble() * 2) - 1));
+                }
+            }
+
+            var group = new byte[blocks * KQuantGemm.BlockStride];
+            for (int b = 0; b < blocks; b++)
+            {
+                var block = group.AsSpan(b * KQuantGemm.BlockStride, KQuantGemm.BlockStride);
+                for (int i = 0; i < 512; i++)
+                {
+                    block[i] = (byte)(sbyte)(round % 3 == 0 ? 127 : round % 3 == 1 ? -128 : rng.Next(-128, 128));
+                }
+
+                for (int at = 512; at < KQuantGemm.BlockStride; at += 4)
+                {
+                    if (at >= 768)
+                    {
+                        BitConverter.TryWriteBytes(block[at..], rng.Next(-4096, 4096));
+                    }
+                    else
+                    {
+                        BitConverter.TryWriteBytes(block[at..], (float)((rng.NextDouble() * 2) - 1));
+                    }
+                }
+            }
+
+            var expected = new float[64];
+            var actual = new float[4 * outputStride];
+            fixed (byte* u = rows)
+            fixed (byte* g = group)
+            fixed (float* e = expected)
+            fixed (float* a = actual)
+            {
+                KKernel(type, u, u + stride, cols, g, e, e + 16, wide: true);
+                KKernel(type, u + (2 * stride), u + (3 * stride), cols, g, e + 32, e + 48, wide: true);
+                KKernel4(type, u, stride, cols, g, a, outputStride);
+            }
+
+            for (int r = 0; r < 4; r++)
+            {
+                for (int t = 0; t < 16; t++)
+                {
+                    float want = expected[(r * 16) + t];
+                    float got = actual[(r * outputStride) + t];
+                    Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(got), $"{type} round={round} r={r} t={t}: {got} != {want}");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void PackingInBlockRanges_GivesTheWholePacking(bool kQuant)
@@ -607,6 +690,18 @@ public sealed unsafe class Int8GemmTests
             case GgmlType.Q4_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             case GgmlType.Q5_K: KQuantGemm.Kernel2x16<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u0, u1, cols, group, out0, out1); break;
             default: KQuantGemm.Kernel2x16<KQuantGemmQ6_K>(u0, u1, cols, group, out0, out1); break;
+        }
+    }
+
+    private static void KKernel4(GgmlType type, byte* u, int stride, int cols, byte* group, float* output, int outputStride)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u, stride, cols, group, output, outputStride); break;
+            case GgmlType.Q5_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u, stride, cols, group, output, outputStride); break;
+            case GgmlType.Q2_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ2_K>(u, stride, cols, group, output, outputStride); break;
+            case GgmlType.Q3_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ3_K>(u, stride, cols, group, output, outputStride); break;
+            default: KQuantGemm.Kernel4x16Wide<KQuantGemmQ6_K>(u, stride, cols, group, output, outputStride); break;
         }
     }
 
