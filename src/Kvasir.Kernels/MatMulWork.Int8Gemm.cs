@@ -116,7 +116,7 @@ internal unsafe interface IInt8GemmRows
     /// <summary>Unpacks one weight row.</summary>
     static abstract void Unpack(byte* row, int cols, byte* dst);
 
-    /// <summary>The most rows one <see cref="Kernel"/> call takes: 4 (the 512-bit K-quant kernels) or 2.</summary>
+    /// <summary>The most rows one <see cref="Kernel"/> call takes: 4 (the 512-bit kernels of values up to six bits) or 2.</summary>
     static abstract int KernelRows { get; }
 
     /// <summary>
@@ -174,10 +174,20 @@ internal readonly unsafe struct Q8_0GemmRowsWide<TWeights> : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => Q8_0Gemm.UnpackRowWide<TWeights>(row, cols / BlockQ8_0.BlockSize, dst);
 
-    public static int KernelRows => 2;
+    /// <summary>4 for values of at most six bits (Q4_0, Q5_0); the split 8-bit rows keep the pair kernel.</summary>
+    public static int KernelRows => ValueBits <= 6 ? 4 : 2;
 
-    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
-        Q8_0Gemm.Kernel2x16Wide<TWeights>(u, rows == 2 ? u + stride : u, cols / BlockQ8_0.BlockSize, group, output, output + outputStride, prefetch);
+    public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch)
+    {
+        if (rows == 4)
+        {
+            Q8_0Gemm.Kernel4x16Wide<TWeights>(u, stride, cols / BlockQ8_0.BlockSize, group, output, outputStride, prefetch);
+        }
+        else
+        {
+            Q8_0Gemm.Kernel2x16Wide<TWeights>(u, rows == 2 ? u + stride : u, cols / BlockQ8_0.BlockSize, group, output, output + outputStride, prefetch);
+        }
+    }
 }
 
 /// <summary><see cref="KQuantGemm"/>'s 512-bit kernel (see <see cref="Q8_0Gemm.UsesWideKernel"/>) for one K-quant weight type.</summary>
@@ -222,7 +232,7 @@ internal readonly unsafe struct IQ4_XSGemmRows : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: false);
 
-    public static int KernelRows => 2;
+    public static int KernelRows => Q8_0GemmRows<BlockIQ4_NL.Weights>.KernelRows;
 
     public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
         Q8_0GemmRows<BlockIQ4_NL.Weights>.Kernel(u, stride, rows, cols, group, output, outputStride, prefetch);
@@ -239,7 +249,7 @@ internal readonly unsafe struct IQ4_XSGemmRowsWide : IInt8GemmRows
 
     public static void Unpack(byte* row, int cols, byte* dst) => BlockIQ4_XS.UnpackGemmRow(row, cols / BlockIQ4_XS.BlockSize, dst, split: true);
 
-    public static int KernelRows => 2;
+    public static int KernelRows => Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.KernelRows;
 
     public static void Kernel(byte* u, int stride, int rows, int cols, byte* group, float* output, int outputStride, byte* prefetch) =>
         Q8_0GemmRowsWide<BlockIQ4_NL.Weights>.Kernel(u, stride, rows, cols, group, output, outputStride, prefetch);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -147,6 +148,52 @@ internal static unsafe partial class Q8_0Gemm
 
         f0.Store(out0);
         f1.Store(out1);
+    }
+
+    /// <summary>
+    /// Four unpacked rows of values of at most six bits (Q4_0, Q5_0; row k at <c>u + k · stride</c>) against one packed
+    /// group of 16 tokens, row k's 16 results to <c>output + k · outputStride</c>: <see cref="Kernel2x16Wide{TWeights}"/>
+    /// with each zmm of tokens read once for four rows (see <see cref="KQuantGemm.Kernel4x16Wide{TWeights}"/>), the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel4x16Wide<TWeights>(byte* u, int stride, int blocks, byte* group, float* output, int outputStride, byte* prefetch = null)
+        where TWeights : struct, IQ8_0Weights
+    {
+        Debug.Assert(ValueBits<TWeights>() <= 6, "The split 8-bit rows take the pair kernel.");
+        byte* u1 = u + stride;
+        byte* u2 = u1 + stride;
+        byte* u3 = u2 + stride;
+        long scalesAt = (long)blocks * BlockQ8_0.BlockSize;
+        float* d0 = (float*)(u + scalesAt);
+        float* d1 = (float*)(u1 + scalesAt);
+        float* d2 = (float*)(u2 + scalesAt);
+        float* d3 = (float*)(u3 + scalesAt);
+        Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            if (prefetch != null && Sse.IsSupported)
+            {
+                Sse.Prefetch1(prefetch + (b * 64));
+            }
+
+            byte* x = group + ((long)b * BlockStride);
+            int at = b * BlockQ8_0.BlockSize;
+            var i0 = Vector512.Load((int*)(x + StartsAt));
+            var i1 = i0;
+            var i2 = i0;
+            var i3 = i0;
+            StepsWide4(ValueBits<TWeights>(), (uint*)(u + at), (uint*)(u1 + at), (uint*)(u2 + at), (uint*)(u3 + at), x, 0, 8, ref i0, ref i1, ref i2, ref i3);
+            var dx = Vector512.Load((float*)(x + ScalesAt));
+            f0 = Simd.MulAdd(Vector512.ConvertToSingle(i0), Vector512.Create(d0[b]) * dx, f0);
+            f1 = Simd.MulAdd(Vector512.ConvertToSingle(i1), Vector512.Create(d1[b]) * dx, f1);
+            f2 = Simd.MulAdd(Vector512.ConvertToSingle(i2), Vector512.Create(d2[b]) * dx, f2);
+            f3 = Simd.MulAdd(Vector512.ConvertToSingle(i3), Vector512.Create(d3[b]) * dx, f3);
+        }
+
+        f0.Store(output);
+        f1.Store(output + outputStride);
+        f2.Store(output + (2 * outputStride));
+        f3.Store(output + (3 * outputStride));
     }
 
     /// <summary>

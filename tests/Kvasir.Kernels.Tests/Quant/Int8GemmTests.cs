@@ -405,6 +405,8 @@ public sealed unsafe class Int8GemmTests
     }
 
     [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
@@ -417,14 +419,17 @@ public sealed unsafe class Int8GemmTests
             return; // the GEMMs run on AVX-VNNI or AVX-512 machines; in software here their kernels still need AVX2
         }
 
-        // Kernel4x16Wide reads each zmm of tokens once for four rows; per row it must do the pair kernel's operations in
-        // its order: the same bits, with the values at their largest (the int16 sums' edge) or random, the tokens' quants
-        // at +127, −128 or random, rows apart by a stride and results apart by another.
+        // The four-row kernels read each zmm of tokens once for four rows; per row they must do the pair kernel's
+        // operations in its order: the same bits, with the values at their largest (the int16 sums' edge) or random, the
+        // tokens' quants at +127, −128 or random, rows apart by a stride and results apart by another.
         var rng = new Random(160 + (int)type);
-        int bits = type switch { GgmlType.Q2_K => 2, GgmlType.Q3_K => 3, GgmlType.Q4_K => 4, GgmlType.Q5_K => 5, _ => 6 };
+        bool kQuant = MatMulWork.IsKQuantGemm(type);
+        int bits = type switch { GgmlType.Q2_K => 2, GgmlType.Q3_K => 3, GgmlType.Q4_0 or GgmlType.Q4_K => 4, GgmlType.Q5_0 or GgmlType.Q5_K => 5, _ => 6 };
         const int cols = 768, outputStride = 24;
         int blocks = cols / 32;
-        int stride = KQuantGemm.UnpackedRowBytes(cols) + 64;
+        int rowBytes = kQuant ? KQuantGemm.UnpackedRowBytes(cols) : Q8_0Gemm.UnpackedRowBytes(blocks);
+        int blockStride = kQuant ? KQuantGemm.BlockStride : Q8_0Gemm.BlockStride;
+        int stride = rowBytes + 64;
         for (int round = 0; round < 6; round++)
         {
             var rows = new byte[4 * stride];
@@ -435,24 +440,24 @@ public sealed unsafe class Int8GemmTests
                     rows[(r * stride) + j] = (byte)(round < 3 || rng.Next(4) > 0 ? (1 << bits) - 1 : rng.Next(1 << bits));
                 }
 
-                for (int at = (r * stride) + cols; at + 4 <= (r * stride) + KQuantGemm.UnpackedRowBytes(cols); at += 4)
+                for (int at = (r * stride) + cols; at + 4 <= (r * stride) + rowBytes; at += 4)
                 {
                     BitConverter.TryWriteBytes(rows.AsSpan(at), (float)((rng.NextDouble() * 2) - 1));
                 }
             }
 
-            var group = new byte[blocks * KQuantGemm.BlockStride];
+            var group = new byte[blocks * blockStride];
             for (int b = 0; b < blocks; b++)
             {
-                var block = group.AsSpan(b * KQuantGemm.BlockStride, KQuantGemm.BlockStride);
+                var block = group.AsSpan(b * blockStride, blockStride);
                 for (int i = 0; i < 512; i++)
                 {
                     block[i] = (byte)(sbyte)(round % 3 == 0 ? 127 : round % 3 == 1 ? -128 : rng.Next(-128, 128));
                 }
 
-                for (int at = 512; at < KQuantGemm.BlockStride; at += 4)
+                for (int at = 512; at < blockStride; at += 4)
                 {
-                    if (at >= 768)
+                    if (at >= (kQuant ? 768 : 576))
                     {
                         BitConverter.TryWriteBytes(block[at..], rng.Next(-4096, 4096));
                     }
@@ -470,9 +475,21 @@ public sealed unsafe class Int8GemmTests
             fixed (float* e = expected)
             fixed (float* a = actual)
             {
-                KKernel(type, u, u + stride, cols, g, e, e + 16, wide: true);
-                KKernel(type, u + (2 * stride), u + (3 * stride), cols, g, e + 32, e + 48, wide: true);
-                KKernel4(type, u, stride, cols, g, a, outputStride);
+                for (int pair = 0; pair < 2; pair++)
+                {
+                    byte* u0 = u + (2 * pair * stride);
+                    float* e0 = e + (32 * pair);
+                    if (kQuant)
+                    {
+                        KKernel(type, u0, u0 + stride, cols, g, e0, e0 + 16, wide: true);
+                    }
+                    else
+                    {
+                        Kernel(type, u0, u0 + stride, blocks, g, e0, e0 + 16, wide: true);
+                    }
+                }
+
+                Kernel4(type, u, stride, cols, g, a, outputStride);
             }
 
             for (int r = 0; r < 4; r++)
@@ -693,10 +710,12 @@ public sealed unsafe class Int8GemmTests
         }
     }
 
-    private static void KKernel4(GgmlType type, byte* u, int stride, int cols, byte* group, float* output, int outputStride)
+    private static void Kernel4(GgmlType type, byte* u, int stride, int cols, byte* group, float* output, int outputStride)
     {
         switch (type)
         {
+            case GgmlType.Q4_0: Q8_0Gemm.Kernel4x16Wide<BlockQ4_0.Weights>(u, stride, cols / 32, group, output, outputStride); break;
+            case GgmlType.Q5_0: Q8_0Gemm.Kernel4x16Wide<BlockQ5_0.GemmWeights>(u, stride, cols / 32, group, output, outputStride); break;
             case GgmlType.Q4_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ4_KFamily<BlockQ4_K.Chunks256>>(u, stride, cols, group, output, outputStride); break;
             case GgmlType.Q5_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ4_KFamily<BlockQ5_K.Chunks256>>(u, stride, cols, group, output, outputStride); break;
             case GgmlType.Q2_K: KQuantGemm.Kernel4x16Wide<KQuantGemmQ2_K>(u, stride, cols, group, output, outputStride); break;
